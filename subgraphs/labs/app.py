@@ -1,0 +1,19 @@
+"""ASGI entry point of the labs module: ``uvicorn subgraphs.labs.app:create_app --factory``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from labs64.settings import get_settings
+from subgraphs.kit import Database, configure_logging, create_subgraph_app
+from subgraphs.labs.schema import schema
+
+NAME = "labs"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def create_app() -> Starlette:
+    configure_logging(NAME)
+    return create_subgraph_app(NAME, schema, Database(get_settings().database_url(NAME)))

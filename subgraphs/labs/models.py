@@ -1,0 +1,58 @@
+"""Tables of the labs module, in its own SQLAlchemy registry so its migrations see only them."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Text, Uuid
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+__all__ = ["LabsModel", "ExperimentRecord", "ExperimentStatus", "TRANSITIONS"]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ExperimentStatus(str, enum.Enum):
+    DRAFT = "draft"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+#: The lifecycle: a draft starts running, and a running experiment completes or fails. Completed
+#: and failed are final.
+TRANSITIONS: dict[ExperimentStatus, frozenset[ExperimentStatus]] = {
+    ExperimentStatus.DRAFT: frozenset({ExperimentStatus.RUNNING}),
+    ExperimentStatus.RUNNING: frozenset({ExperimentStatus.COMPLETED, ExperimentStatus.FAILED}),
+    ExperimentStatus.COMPLETED: frozenset(),
+    ExperimentStatus.FAILED: frozenset(),
+}
+
+
+class LabsModel(SQLModel, registry=registry()):
+    pass
+
+
+class ExperimentRecord(LabsModel, table=True):
+    __tablename__ = "experiment"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    # The owner and members are users of the users module, which owns their rows; this module
+    # stores only their ids.
+    owner_id: uuid.UUID
+    member_ids: list[uuid.UUID] = Field(default_factory=list, sa_column=Column(ARRAY(Uuid()), nullable=False))
+    title: str = Field(max_length=200)
+    status: str = Field(default=ExperimentStatus.DRAFT.value, max_length=16)
+    parameters: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    result_summary: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
