@@ -1,0 +1,102 @@
+"""Health checks of each component, used by `up` (to wait) and `status` (to report)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+
+from labs64.errors import ComponentUnhealthy
+from labs64.postgres import superuser_dsn
+from labs64.settings import PlatformSettings
+
+__all__ = ["Check", "checks_for", "wait_healthy"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """How to tell whether one component is healthy, and where users reach it."""
+
+    component: str
+    url: str
+    probe: Callable[[], Awaitable[None]]
+
+    async def healthy(self) -> tuple[bool, str]:
+        try:
+            await asyncio.wait_for(self.probe(), timeout=3)
+        except Exception as error:  # noqa: BLE001 - any failure means unhealthy, and we report it
+            return False, f"{type(error).__name__}: {error}".strip(": ")
+        return True, "ok"
+
+
+def _http_probe(url: str) -> Callable[[], Awaitable[None]]:
+    async def probe() -> None:
+        async with httpx.AsyncClient(timeout=3, trust_env=False) as client:
+            response = await client.get(url)
+            response.raise_for_status()
+
+    return probe
+
+
+def _postgres_probe(settings: PlatformSettings) -> Callable[[], Awaitable[None]]:
+    async def probe() -> None:
+        connection = await asyncpg.connect(**superuser_dsn(settings), timeout=3)  # type: ignore[arg-type]
+        try:
+            await connection.fetchval("SELECT 1")
+        finally:
+            await connection.close()
+
+    return probe
+
+
+def _redis_probe(settings: PlatformSettings) -> Callable[[], Awaitable[None]]:
+    async def probe() -> None:
+        reader, writer = await asyncio.open_connection(settings.host, settings.redis_port)
+        try:
+            writer.write(b"PING\r\n")
+            await writer.drain()
+            reply = await reader.readline()
+            if not reply.startswith(b"+PONG"):
+                raise ConnectionError(f"unexpected reply to PING: {reply!r}")
+        finally:
+            writer.close()
+            await writer.wait_closed()
+
+    return probe
+
+
+def checks_for(settings: PlatformSettings) -> dict[str, Check]:
+    """Every component's check, keyed by the supervisor program name."""
+    host = settings.host
+    checks = {
+        "postgres": Check("postgres", f"postgresql://{host}:{settings.postgres_port}", _postgres_probe(settings)),
+        "redis": Check("redis", f"redis://{host}:{settings.redis_port}", _redis_probe(settings)),
+    }
+    for name in ("users", "labs", "billing"):
+        port = settings.subgraph_port(name)
+        checks[name] = Check(name, settings.subgraph_url(name), _http_probe(f"http://{host}:{port}/health/ready"))
+    checks["router"] = Check("router", settings.router_url, _http_probe(settings.router_health_url))
+    return checks
+
+
+async def wait_healthy(check: Check, timeout_s: float, is_alive: Callable[[], bool] | None = None) -> float:
+    """Poll ``check`` until it passes; return the seconds it took or raise ``ComponentUnhealthy``."""
+    started = time.monotonic()
+    detail = "not checked yet"
+    while time.monotonic() - started < timeout_s:
+        ok, detail = await check.healthy()
+        if ok:
+            return time.monotonic() - started
+        if is_alive is not None and not is_alive():
+            raise ComponentUnhealthy(
+                f"{check.component} exited during start-up ({detail}); see `labs64 logs {check.component}`"
+            )
+        await asyncio.sleep(0.25)
+    raise ComponentUnhealthy(
+        f"{check.component} not healthy after {timeout_s:.0f} s at {check.url} ({detail}); "
+        f"see `labs64 logs {check.component}`, or raise LABS64_STARTUP_TIMEOUT_S"
+    )

@@ -1,0 +1,232 @@
+"""Bring the local platform up and down: the steps behind `labs64 up`, `down` and `status`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+from labs64 import postgres
+from labs64.errors import PlatformError
+from labs64.health import checks_for, wait_healthy
+from labs64.settings import REPOSITORY_ROOT, SUBGRAPH_NAMES, PlatformSettings
+from labs64.supervisor import Program, Supervisor
+
+__all__ = ["Platform", "ComponentStatus"]
+
+Progress = Callable[[str], None]
+
+INFRASTRUCTURE = ("postgres", "redis")
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    state: str
+    pid: int | None
+    url: str
+    healthy: bool
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "state": self.state,
+            "pid": self.pid,
+            "url": self.url,
+            "healthy": self.healthy,
+            "detail": self.detail,
+        }
+
+
+def _print_progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class Platform:
+    """The local platform of one data directory: its processes, databases and schema."""
+
+    def __init__(self, settings: PlatformSettings, progress: Progress = _print_progress) -> None:
+        self.settings = settings
+        self.supervisor = Supervisor(settings)
+        self.progress = progress
+
+    # -- programs -----------------------------------------------------------------------------
+
+    def programs(self) -> list[Program]:
+        settings = self.settings
+        environment = settings.to_environment()
+        programs = [
+            Program(
+                "postgres",
+                postgres.postgres_command(settings),
+                user=postgres.postgres_os_user(),
+                priority=10,
+                # SIGINT is PostgreSQL's fast shutdown: it rolls back open transactions and exits cleanly.
+                stop_signal="INT",
+                stop_wait_s=30,
+            ),
+            Program(
+                "redis",
+                [
+                    "redis-server", "--bind", settings.host, "--port", str(settings.redis_port),
+                    "--dir", str(settings.redis_data_dir), "--appendonly", "yes", "--save", "",
+                    "--protected-mode", "yes",
+                ],
+                priority=10,
+            ),
+        ]
+        for name in SUBGRAPH_NAMES:
+            command = [
+                sys.executable, "-m", "uvicorn", f"subgraphs.{name}.app:create_app", "--factory",
+                "--host", settings.host, "--port", str(settings.subgraph_port(name)),
+                "--no-access-log", "--timeout-graceful-shutdown", "10",
+            ]
+            programs.append(Program(name, command, environment=environment, directory=REPOSITORY_ROOT, priority=50))
+        programs.append(self._router_program())
+        return programs
+
+    def _router_program(self) -> Program:
+        from router.build import router_binary_path
+        from router.process import router_command, router_environment
+
+        command = router_command(self.settings, self.settings.router_config_path)
+        command[0] = str(router_binary_path(self.settings))
+        environment = {
+            key: value
+            for key, value in router_environment(dict(os.environ)).items()
+            if key.startswith("APOLLO_") or key in ("RUST_LOG",)
+        }
+        return Program("router", command, environment=environment, priority=90)
+
+    # -- up -----------------------------------------------------------------------------------
+
+    def up(self, *, build_router: bool = True) -> float:
+        """Start every component in dependency order and wait for its health; return seconds taken."""
+        started = time.monotonic()
+        self._step(1, "router binary", lambda: self._ensure_router(build_router))
+        self.start_backends()
+        self.start_router()
+        return time.monotonic() - started
+
+    def start_backends(self) -> None:
+        """Start everything behind the router: PostgreSQL, Redis, migrations, supergraph, subgraphs."""
+        settings = self.settings
+        for directory in (settings.data_dir, settings.run_dir, settings.log_dir, settings.redis_data_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+
+        self._step(2, "PostgreSQL cluster", self._init_postgres)
+        self._step(3, "supervisord", self._start_supervisor)
+        self._step(4, "PostgreSQL and Redis", lambda: self._start_and_wait(INFRASTRUCTURE))
+        self._step(5, "databases and migrations", self._migrate)
+        self._step(6, "supergraph composition", self.compose)
+        self._step(7, "subgraphs", lambda: self._start_and_wait(SUBGRAPH_NAMES))
+
+    def start_router(self) -> None:
+        """Write and validate router.yaml, then start the router on the composed supergraph."""
+        self._step(8, "Apollo Router", self._start_router)
+
+    def _step(self, number: int, title: str, action: Callable[[], object]) -> None:
+        started = time.monotonic()
+        self.progress(f"[{number}/8] {title} ...")
+        result = action()
+        note = f" ({result})" if isinstance(result, str) and result else ""
+        self.progress(f"[{number}/8] {title}: ok in {time.monotonic() - started:.1f} s{note}")
+
+    def _ensure_router(self, build: bool) -> str:
+        from router.build import build_router, router_binary_path
+
+        binary = router_binary_path(self.settings)
+        if binary.exists():
+            return str(binary)
+        if not build:
+            raise PlatformError(f"Apollo Router binary not found at {binary}; build it with `labs64 router build`.")
+        build_router(self.settings, self.progress)
+        return str(binary)
+
+    def _init_postgres(self) -> str:
+        created = postgres.init_cluster(self.settings)
+        return "created" if created else "exists"
+
+    def _start_supervisor(self) -> str:
+        self.supervisor.write_config(self.programs())
+        self.supervisor.start()
+        return f"pid {self.supervisor.pid()}"
+
+    def _start_and_wait(self, names: tuple[str, ...]) -> str:
+        for name in names:
+            self.supervisor.start_program(name)
+        asyncio.run(self._wait_all(names))
+        return ", ".join(names)
+
+    async def _wait_all(self, names: tuple[str, ...]) -> None:
+        checks = checks_for(self.settings)
+        await asyncio.gather(
+            *(wait_healthy(checks[name], self.settings.startup_timeout_s, lambda n=name: self._is_alive(n)) for name in names)
+        )
+
+    def _is_alive(self, name: str) -> bool:
+        try:
+            info = self.supervisor.rpc().getProcessInfo(name)
+        except Exception:  # noqa: BLE001 - when supervisord cannot answer, keep waiting for the timeout
+            return True
+        return info["statename"] in ("STARTING", "RUNNING", "BACKOFF")
+
+    def _migrate(self) -> str:
+        from subgraphs.kit.migrations import upgrade
+
+        asyncio.run(postgres.ensure_databases(self.settings))
+        for name in SUBGRAPH_NAMES:
+            package_dir = Path(import_module(f"subgraphs.{name}").__file__).resolve().parent  # type: ignore[arg-type]
+            upgrade(package_dir, self.settings.database_url(name))
+        return f"{len(SUBGRAPH_NAMES)} databases at head"
+
+    def compose(self) -> str:
+        """Compose the subgraphs' SDL into the supergraph file; the router hot-reloads it."""
+        from schema.composition import collect_subgraphs, compose, write_supergraph
+
+        sources = collect_subgraphs(self.settings)
+        result = compose(sources)
+        write_supergraph(result.supergraph_sdl, self.settings.supergraph_path)
+        return str(self.settings.supergraph_path)
+
+    def _start_router(self) -> str:
+        from router.build import router_binary_path
+        from router.config import RouterConfig, write_router_config
+        from router.process import validate_config
+
+        config = RouterConfig.from_settings(self.settings)
+        write_router_config(config, self.settings.router_config_path)
+        validate_config(router_binary_path(self.settings), self.settings.router_config_path)
+        self._start_and_wait(("router",))
+        return self.settings.router_url
+
+    # -- down and status ----------------------------------------------------------------------
+
+    def down(self) -> bool:
+        """Stop every component and supervisord; data stays in the data directory."""
+        return self.supervisor.shutdown()
+
+    def status(self) -> list[ComponentStatus]:
+        checks = checks_for(self.settings)
+        infos: dict[str, dict[str, Any]] = {}
+        if self.supervisor.is_running():
+            infos = {info["name"]: info for info in self.supervisor.process_info()}
+
+        async def probe_all() -> list[tuple[bool, str]]:
+            return await asyncio.gather(*(check.healthy() for check in checks.values()))
+
+        results = asyncio.run(probe_all())
+        statuses = []
+        for (name, check), (healthy, detail) in zip(checks.items(), results, strict=True):
+            info = infos.get(name)
+            state = info["statename"] if info else "STOPPED"
+            pid = info["pid"] if info and info["pid"] else None
+            statuses.append(ComponentStatus(name, state, pid, check.url, healthy, detail))
+        return statuses
