@@ -1,0 +1,102 @@
+"""Session fixtures: one platform per test run, on its own ports and data directory.
+
+The platform is started once, through the same code as `labs64 up`, so the end-to-end tests
+exercise the real start-up path, and it is stopped by supervisord's PID at the end of the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from labs64.platform import Platform
+from labs64.seed import seed_platform
+from labs64.settings import PlatformSettings
+from subgraphs.kit import Database
+
+os.environ.setdefault("APOLLO_TELEMETRY_DISABLED", "true")
+
+
+def _test_settings(data_dir: Path) -> PlatformSettings:
+    # Ports differ from the development defaults so a developer's running platform and the
+    # test suite do not collide.
+    return PlatformSettings(
+        data_dir=data_dir,
+        postgres_port=int(os.environ.get("LABS64_TEST_POSTGRES_PORT", "55433")),
+        redis_port=56380,
+        users_port=4201,
+        labs_port=4202,
+        billing_port=4203,
+        router_port=4200,
+        router_health_port=8188,
+        supergraph_path=data_dir / "supergraph.graphql",
+        startup_timeout_s=180,
+    )
+
+
+@pytest.fixture(scope="session")
+def platform_settings() -> Iterator[PlatformSettings]:
+    data_dir = Path(tempfile.mkdtemp(prefix="labs64-test-"))
+    # PostgreSQL runs as the 'postgres' user when the suite runs as root, and must reach its
+    # data directory below this one.
+    data_dir.chmod(0o755)
+    yield _test_settings(data_dir)
+    if os.environ.get("LABS64_TEST_KEEP_DATA") != "1":
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def backends(platform_settings: PlatformSettings) -> Iterator[Platform]:
+    """PostgreSQL, Redis and the three subgraphs, migrated and seeded, for the whole run."""
+    instance = Platform(platform_settings)
+    try:
+        instance.start_backends()
+        seed_platform(platform_settings)
+        yield instance
+    finally:
+        instance.down()
+
+
+@pytest.fixture(scope="session")
+def platform(backends: Platform) -> Platform:
+    """The whole platform: the backends plus the Apollo Router in front of them."""
+    from router.build import router_binary_path
+
+    binary = router_binary_path(backends.settings)
+    if not binary.exists():
+        pytest.fail(f"Apollo Router binary missing at {binary}: build it with `labs64 router build` (CI does this first).")
+    backends.start_router()
+    return backends
+
+
+@pytest.fixture
+async def router_client(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=platform.settings.router_url, timeout=30, trust_env=False) as client:
+        yield client
+
+
+@pytest.fixture
+async def users_database(backends: Platform) -> AsyncIterator[Database]:
+    database = Database(backends.settings.database_url("users"), pool_size=2)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def labs_database(backends: Platform) -> AsyncIterator[Database]:
+    database = Database(backends.settings.database_url("labs"), pool_size=2)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def billing_database(backends: Platform) -> AsyncIterator[Database]:
+    database = Database(backends.settings.database_url("billing"), pool_size=2)
+    yield database
+    await database.dispose()
