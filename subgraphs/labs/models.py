@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Text, Uuid
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, Text, Uuid
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
@@ -42,6 +42,12 @@ class LabsModel(SQLModel, registry=registry()):
 
 class ExperimentRecord(LabsModel, table=True):
     __tablename__ = "experiment"
+    __table_args__ = (
+        Index("ix_experiment_owner_id", "owner_id", "created_at", "id"),
+        Index("ix_experiment_created_at", "created_at", "id"),
+        Index("ix_experiment_member_ids", "member_ids", postgresql_using="gin"),
+        CheckConstraint("status IN ('draft', 'running', 'completed', 'failed')", name="ck_experiment_status"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     # The owner and members are users of the users module, which owns their rows; this module

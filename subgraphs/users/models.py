@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, DateTime, Index
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -22,6 +22,7 @@ class UsersModel(SQLModel, registry=registry()):
 
 class OrganisationRecord(UsersModel, table=True):
     __tablename__ = "organisation"
+    __table_args__ = (Index("ix_organisation_created_at", "created_at", "id"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     name: str = Field(max_length=200)
@@ -31,6 +32,7 @@ class OrganisationRecord(UsersModel, table=True):
 
 class UserRecord(UsersModel, table=True):
     __tablename__ = "user_profile"
+    __table_args__ = (Index("ix_user_profile_created_at", "created_at", "id"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     email: str = Field(max_length=320, unique=True)

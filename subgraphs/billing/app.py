@@ -1,0 +1,19 @@
+"""ASGI entry point of the billing module: ``uvicorn subgraphs.billing.app:create_app --factory``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from labs64.settings import get_settings
+from subgraphs.billing.schema import schema
+from subgraphs.kit import Database, configure_logging, create_subgraph_app
+
+NAME = "billing"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def create_app() -> Starlette:
+    configure_logging(NAME)
+    return create_subgraph_app(NAME, schema, Database(get_settings().database_url(NAME)))
