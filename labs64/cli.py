@@ -92,12 +92,17 @@ def logs(component: str | None, lines: int, follow: bool) -> None:
 
 @cli.command()
 @click.option("--reset", is_flag=True, help="Delete all module data first, then load the seed data set.")
-def seed(reset: bool) -> None:
+@click.option("--if-empty", is_flag=True, help="Do nothing when the modules already hold data.")
+def seed(reset: bool, if_empty: bool) -> None:
     """Load the deterministic seed data set (1,000 users, 10,000 experiments, 20,000 invoices)."""
-    from labs64.seed import seed_platform
+    from labs64.seed import has_data, seed_platform
 
+    settings = get_settings()
+    if if_empty and not reset and has_data(settings):
+        click.echo("Seed skipped: the modules already hold data.")
+        return
     started = time.monotonic()
-    counts = seed_platform(get_settings(), reset=reset, progress=_progress)
+    counts = seed_platform(settings, reset=reset, progress=_progress)
     total = sum(sum(tables.values()) for tables in counts.values())
     click.echo(f"Seeded {total} rows in {time.monotonic() - started:.1f} s: {json.dumps(counts)}")
 
@@ -114,8 +119,12 @@ _register_groups()
 
 
 def main() -> None:
+    from router.build import RouterBuildError
+    from router.process import RouterConfigInvalid
+    from schema.composition import CompositionFailed, CompositionToolError
+
     try:
         cli(standalone_mode=True)
-    except PlatformError as error:
+    except (PlatformError, CompositionFailed, CompositionToolError, RouterBuildError, RouterConfigInvalid) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)

@@ -193,7 +193,7 @@ class Platform:
 
         sources = collect_subgraphs(self.settings)
         result = compose(sources)
-        write_supergraph(result.supergraph_sdl, self.settings.supergraph_path)
+        write_supergraph(result.require_supergraph_sdl(), self.settings.supergraph_path)
         return str(self.settings.supergraph_path)
 
     def _start_router(self) -> str:

@@ -14,7 +14,7 @@ from labs64.errors import PlatformError
 from labs64.settings import SUBGRAPH_NAMES, PlatformSettings
 from subgraphs.kit import Database
 
-__all__ = ["seed_platform"]
+__all__ = ["seed_platform", "has_data"]
 
 
 async def _table_names(database: Database) -> list[str]:
@@ -67,3 +67,19 @@ async def _seed(settings: PlatformSettings, reset: bool, progress: Callable[[str
 def seed_platform(settings: PlatformSettings, *, reset: bool = False, progress: Callable[[str], None] = print) -> dict[str, dict[str, int]]:
     """Load the seed data set; refuse to overwrite existing data unless ``reset`` is set."""
     return asyncio.run(_seed(settings, reset, progress))
+
+
+def has_data(settings: PlatformSettings) -> bool:
+    """Return whether any module table holds a row."""
+
+    async def check() -> bool:
+        for name in SUBGRAPH_NAMES:
+            database = Database(settings.database_url(name), pool_size=1)
+            try:
+                if await _row_count(database, await _table_names(database)) > 0:
+                    return True
+            finally:
+                await database.dispose()
+        return False
+
+    return asyncio.run(check())
