@@ -70,7 +70,7 @@ def seed_platform(settings: PlatformSettings, *, reset: bool = False, progress: 
 
 
 def has_data(settings: PlatformSettings) -> bool:
-    """Return whether any module table holds a row."""
+    """Return whether any module table contains a row."""
 
     async def check() -> bool:
         for name in SUBGRAPH_NAMES:

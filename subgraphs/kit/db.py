@@ -36,7 +36,7 @@ class Database:
             yield session
 
     async def ping(self) -> None:
-        """Run a trivial query so readiness reflects whether the database answers."""
+        """Run a trivial query so readiness reflects whether the database responds."""
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
