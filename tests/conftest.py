@@ -25,16 +25,18 @@ os.environ.setdefault("APOLLO_TELEMETRY_DISABLED", "true")
 
 def _test_settings(data_dir: Path) -> PlatformSettings:
     # Ports differ from the development defaults so a developer's running platform and the
-    # test suite do not collide.
+    # test suite do not collide. LABS64_TEST_PORT_OFFSET shifts them all, so that two checkouts
+    # can run their suites side by side on one machine.
+    offset = int(os.environ.get("LABS64_TEST_PORT_OFFSET", "0"))
     return PlatformSettings(
         data_dir=data_dir,
-        postgres_port=int(os.environ.get("LABS64_TEST_POSTGRES_PORT", "55433")),
-        redis_port=56380,
-        users_port=4201,
-        labs_port=4202,
-        billing_port=4203,
-        router_port=4200,
-        router_health_port=8188,
+        postgres_port=55433 + offset,
+        redis_port=56380 + offset,
+        users_port=4201 + offset * 10,
+        labs_port=4202 + offset * 10,
+        billing_port=4203 + offset * 10,
+        router_port=4200 + offset * 10,
+        router_health_port=8188 + offset,
         supergraph_path=data_dir / "supergraph.graphql",
         startup_timeout_s=180,
     )
