@@ -26,7 +26,7 @@ from graphql import (
     validate_schema,
 )
 
-__all__ = ["ApiSchemaError", "api_schema_from_supergraph", "api_schema_from_sdl", "linked_spec_names"]
+__all__ = ["ApiSchemaError", "api_schema_from_supergraph", "linked_spec_names"]
 
 # Directives that the API schema keeps: they mean something to clients (GraphQL spec, September 2025 draft).
 _API_DIRECTIVES = frozenset({"deprecated", "specifiedBy", "oneOf"})
@@ -151,15 +151,6 @@ def api_schema_from_supergraph(supergraph_sdl: str, source_name: str = "supergra
         else:
             definitions.append(definition)
     return _build(DocumentNode(definitions=tuple(definitions)), source_name)
-
-
-def api_schema_from_sdl(sdl: str, source_name: str = "schema") -> GraphQLSchema:
-    """Build a schema from plain SDL (one without federation machinery), as used by tests and tools."""
-    try:
-        document = parse(sdl)
-    except GraphQLError as error:
-        raise ApiSchemaError(f"invalid SDL in {source_name}: {error.message}") from error
-    return _build(document, source_name)
 
 
 def _build(document: DocumentNode, source_name: str) -> GraphQLSchema:

@@ -17,7 +17,7 @@ __all__ = ["ChangeSeverity", "SchemaChange", "diff_schemas"]
 
 
 class ChangeSeverity(str, Enum):
-    """How a change affects existing operations."""
+    """Effect of a change on existing operations."""
 
     BREAKING = "breaking"
     """Existing operations that use the element can fail."""
@@ -106,8 +106,8 @@ def _requirements(change_type: Enum, message: str) -> tuple[str, ...]:
 
 
 def _coordinate(message: str) -> str | None:
-    # The first token with a dot, a parenthesis or an @ is the most specific element named;
-    # type-level messages name only the type, which is then the first name in the message.
+    # The first token with a dot, a parenthesis or an @ is the most specific element named.
+    # Type-level messages name only the type, so then the first name in the message is the type.
     words = _COORDINATE.findall(message)
     specific = [word for word in words if "." in word or "(" in word or word.startswith("@")]
     if specific:

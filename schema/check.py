@@ -1,9 +1,10 @@
 """``labs64 schema check``: does a proposed schema compose, what does it change, and which operations break.
 
-The check composes the subgraphs (one of them possibly replaced by a proposed SDL file), diffs the
-new API schema against a baseline (the last published version in the registry, or the committed
-supergraph when no registry is reachable), maps every breaking change to the client operations
-that use the changed element, validates every operation against the new API schema, and lints it.
+The check composes the subgraphs, one of them possibly replaced by a proposed SDL file. It diffs the
+new API schema against a baseline, which is the last published version in the registry or, when no
+registry is reachable, the committed supergraph. It maps every breaking change to the client
+operations that use the changed element, validates every operation against the new API schema,
+and lints the schema.
 """
 
 from __future__ import annotations

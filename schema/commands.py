@@ -236,7 +236,7 @@ def log_command(limit: int, as_json: bool) -> None:
 
     settings = get_settings()
     try:
-        # One more than shown, so the oldest shown version can say which subgraphs it changed.
+        # One more than shown, so that the changed subgraphs of the oldest shown version are known too.
         versions = fetch_history(settings, limit + 1)
     except RegistryError as error:
         _fail(str(error), ExitCode.TOOL_ERROR)

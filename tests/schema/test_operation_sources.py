@@ -30,7 +30,8 @@ def test_only_spread_fragments_are_included() -> None:
 
     first, second = parse_operations(text)
 
-    assert "fragment F1" in first.body and "fragment F2" in first.body
+    assert "fragment F1" in first.body
+    assert "fragment F2" in first.body
     assert "fragment" not in second.body
 
 

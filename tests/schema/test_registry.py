@@ -104,7 +104,8 @@ def test_diff_between_versions(backends: Platform, tmp_path: Path) -> None:
 
     backwards = labs64(settings, "schema", "diff", str(new), str(old))
     assert backwards.returncode == 0, backwards.stderr
-    assert "SAFE" in backwards.stdout and "Field Plan.computeHourPrice was added." in backwards.stdout
+    assert "SAFE" in backwards.stdout
+    assert "Field Plan.computeHourPrice was added." in backwards.stdout
 
 
 def test_diff_unknown_version_is_usage_error(backends: Platform) -> None:
