@@ -12,6 +12,7 @@ import getpass
 import json
 import sys
 from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -95,7 +96,7 @@ def _registry_or_committed(settings: PlatformSettings, baseline_path: Path | Non
                 if latest is not None:
                     return Baseline(
                         latest.supergraph_sdl,
-                        f"registry version {latest.version} (published {latest.created_at:%Y-%m-%d %H:%M} by {latest.author})",
+                        f"registry version {latest.version} (published {latest.created_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC by {latest.author})",
                     )
                 note = "registry not used: nothing was published yet"
         display = COMMITTED_SUPERGRAPH.relative_to(REPOSITORY_ROOT)
@@ -266,7 +267,7 @@ def log_command(limit: int, as_json: bool) -> None:
         return
     click.echo(f"{'VERSION':>7}  {'PUBLISHED (UTC)':<16}  {'AUTHOR':<12} {'SUPERGRAPH':<12} {'CHANGED':<20} MESSAGE")
     for version, changed in rows:
-        published = version.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        published = version.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
         click.echo(
             f"{version.version:>7}  {published:<16}  {version.author[:12]:<12} {version.supergraph_sha256[:12]:<12} "
             f"{','.join(changed) or '-':<20} {version.message}"
@@ -302,10 +303,12 @@ def diff_command(old: int, new: int, output_format: str, unified: bool) -> None:
     except RegistryError as error:
         _fail(str(error), ExitCode.TOOL_ERROR)
 
+    # The operations the frontends use today show which of them each change affects.
+    operations = load_manifest(DEFAULT_MANIFEST_PATH) if DEFAULT_MANIFEST_PATH.exists() else []
     impacts, _invalid = analyse(
         api_schema_from_supergraph(old_version.supergraph_sdl, f"version {old}"),
         api_schema_from_supergraph(new_version.supergraph_sdl, f"version {new}"),
-        [],
+        operations,
     )
     names = sorted({s.name for s in old_version.subgraphs} | {s.name for s in new_version.subgraphs})
     sdl_diffs = {}
@@ -327,7 +330,7 @@ def diff_command(old: int, new: int, output_format: str, unified: bool) -> None:
             "old": old,
             "new": new,
             "changed_subgraphs": sorted(sdl_diffs),
-            "changes": [impact.change.as_dict() for impact in impacts],
+            "changes": [impact.as_dict() for impact in impacts],
             **({"unified": sdl_diffs} if unified else {}),
         }, indent=2))
         return
