@@ -206,6 +206,8 @@ def publish_command(subgraph: str | None, sdl: Path | None, message: str, author
     else:
         click.echo(f"schema version {version.version} already has this supergraph; nothing new was published")
     if rollout:
+        # NOTE: the local platform runs one router, which serves settings.supergraph_path. Routers
+        # on other hosts would have to pull the newest version from the registry themselves.
         path = write_supergraph(supergraph_sdl, settings.supergraph_path)
         click.echo(f"rolled out to {path}; a router started with --hot-reload serves it within seconds")
 

@@ -275,20 +275,16 @@ def operation_coordinates(operation: OperationDocument, schemas: Iterable[GraphQ
 
 
 def validate_operation(operation: OperationDocument, schema: GraphQLSchema) -> list[ValidationProblem]:
-    """Validate ``operation`` against ``schema``; each problem carries the line in the operation's file."""
+    """Validate ``operation`` against ``schema``; each problem carries the line of the operation in its file.
+
+    The validated body is the printed operation, whose line numbers differ from the file's, so
+    the operation's first line is the most precise location that is always right.
+    """
     try:
         document = operation.document()
     except GraphQLError as error:
         return [ValidationProblem(f"invalid GraphQL: {error.message}", operation.line)]
-    problems = []
-    for error in validate(schema, document):
-        line = None
-        if error.locations and operation.line is not None:
-            # The body is the printed operation, so its line numbers differ from the file's
-            # beyond the first line. The operation's own line is the nearest exact location.
-            line = operation.line
-        problems.append(ValidationProblem(error.message, line))
-    return problems
+    return [ValidationProblem(error.message, operation.line) for error in validate(schema, document)]
 
 
 @dataclass

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 import asyncpg
+from sqlalchemy.exc import SQLAlchemyError
 
 from labs64 import postgres
 from labs64.settings import PlatformSettings
@@ -137,7 +138,10 @@ def migrate_registry(settings: PlatformSettings) -> None:
             f"could not create the registry database on PostgreSQL port {settings.postgres_port} "
             f"({error.__class__.__name__}: {error}); start the platform with `labs64 up`"
         ) from error
-    upgrade(_PACKAGE_DIR, registry_url(settings))
+    try:
+        upgrade(_PACKAGE_DIR, registry_url(settings))
+    except (OSError, SQLAlchemyError) as error:
+        raise RegistryUnavailable(f"could not migrate the registry database: {error}") from error
 
 
 async def _load_subgraphs(connection: asyncpg.Connection, version: int) -> tuple[PublishedSubgraph, ...]:
