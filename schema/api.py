@@ -77,7 +77,7 @@ def _api_directives(node: Node) -> tuple:
     return tuple(d for d in getattr(node, "directives", None) or () if d.name.value in _API_DIRECTIVES)
 
 
-def _strip_members(nodes: Iterable[Node] | None, specs: set[str], hidden_types: set[str]) -> tuple:
+def _strip_members(nodes: Iterable[Node] | None, specs: set[str]) -> tuple:
     """Drop inaccessible fields, arguments and enum values, and remove machinery directives from the rest."""
     kept = []
     for node in nodes or ():
@@ -85,7 +85,7 @@ def _strip_members(nodes: Iterable[Node] | None, specs: set[str], hidden_types: 
             continue
         changes: dict[str, object] = {"directives": _api_directives(node)}
         if getattr(node, "arguments", None) is not None:
-            changes["arguments"] = _strip_members(node.arguments, specs, hidden_types)
+            changes["arguments"] = _strip_members(node.arguments, specs)
         kept.append(node.__class__(**{**_node_fields(node), **changes}))
     return tuple(kept)
 
@@ -97,9 +97,9 @@ def _node_fields(node: Node) -> dict[str, object]:
 def _strip_type(node: TypeDefinitionNode | TypeExtensionNode, specs: set[str], hidden_types: set[str]) -> Node:
     changes: dict[str, object] = {"directives": _api_directives(node)}
     if getattr(node, "fields", None) is not None:
-        changes["fields"] = _strip_members(node.fields, specs, hidden_types)
+        changes["fields"] = _strip_members(node.fields, specs)
     if getattr(node, "values", None) is not None:
-        changes["values"] = _strip_members(node.values, specs, hidden_types)
+        changes["values"] = _strip_members(node.values, specs)
     if getattr(node, "interfaces", None) is not None:
         changes["interfaces"] = tuple(i for i in node.interfaces if i.name.value not in hidden_types)
     if getattr(node, "types", None) is not None:

@@ -9,7 +9,6 @@ plus ``file`` and ``line`` so that reports can point at the operation's source.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from labs64.settings import REPOSITORY_ROOT
@@ -67,25 +66,20 @@ def collect_operations(directory: Path = OPERATIONS_DIR) -> list[OperationDocume
     return operations
 
 
-@dataclass(frozen=True)
-class _ManifestEntry:
-    operation: OperationDocument
-
-    def as_dict(self) -> dict[str, object]:
-        operation = self.operation
-        return {
-            "id": operation.id,
-            "name": operation.name,
-            "type": operation.operation_type,
-            "body": operation.body,
-            "file": operation.file,
-            "line": operation.line,
-        }
+def _manifest_entry(operation: OperationDocument) -> dict[str, object]:
+    return {
+        "id": operation.id,
+        "name": operation.name,
+        "type": operation.operation_type,
+        "body": operation.body,
+        "file": operation.file,
+        "line": operation.line,
+    }
 
 
 def build_manifest(operations: list[OperationDocument]) -> dict[str, object]:
     """Return the manifest of ``operations`` as a JSON-ready dict, sorted by operation name."""
-    entries = [_ManifestEntry(operation).as_dict() for operation in sorted(operations, key=lambda o: o.name)]
+    entries = [_manifest_entry(operation) for operation in sorted(operations, key=lambda o: o.name)]
     return {"format": MANIFEST_FORMAT, "version": _MANIFEST_VERSION, "operations": entries}
 
 
