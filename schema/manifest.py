@@ -114,7 +114,9 @@ def load_manifest(path: Path = DEFAULT_MANIFEST_PATH) -> list[OperationDocument]
                 line=entry.get("line"),
             )
         except (KeyError, TypeError) as error:
-            raise ManifestError(f"manifest {path}: operations[{index}] lacks {error}; regenerate it") from error
+            raise ManifestError(
+                f"manifest {path}: operations[{index}] is invalid ({error!r}); regenerate it with `labs64 schema manifest`"
+            ) from error
         if operation.id != entry.get("id"):
             raise ManifestError(
                 f"manifest {path}: operation {operation.name!r} has id {entry.get('id')!r}, but its body hashes "
