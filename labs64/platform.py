@@ -179,13 +179,15 @@ class Platform:
         return info["statename"] in ("STARTING", "RUNNING", "BACKOFF")
 
     def _migrate(self) -> str:
+        from schema.registry import migrate_registry
         from subgraphs.kit.migrations import upgrade
 
         asyncio.run(postgres.ensure_databases(self.settings))
         for name in SUBGRAPH_NAMES:
             package_dir = Path(import_module(f"subgraphs.{name}").__file__).resolve().parent  # type: ignore[arg-type]
             upgrade(package_dir, self.settings.database_url(name))
-        return f"{len(SUBGRAPH_NAMES)} databases at head"
+        migrate_registry(self.settings)
+        return f"{len(SUBGRAPH_NAMES)} databases and the schema registry at head"
 
     def compose(self) -> str:
         """Compose the subgraphs' SDL into the supergraph file; the router hot-reloads it."""

@@ -1,4 +1,4 @@
-"""``labs64 schema``: compose the subgraph schemas into the supergraph the router serves."""
+"""``labs64 schema``: compose, check, publish and inspect the supergraph the router serves."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def _echo_progress(message: str) -> None:
 
 @click.group("schema")
 def schema_group() -> None:
-    """Compose the federated supergraph schema."""
+    """Compose, check and publish the federated supergraph schema."""
 
 
 @schema_group.command("compose")
@@ -66,3 +66,14 @@ def compose_command(output: Path | None) -> None:
 
     write_supergraph(result.require_supergraph_sdl(), path)
     click.echo(f"supergraph written to {path} ({len(sources)} subgraphs)")
+
+
+def _register_commands() -> None:
+    # The check, publish and registry commands live in their own module to keep this one short.
+    from schema import commands
+
+    for command in commands.COMMANDS:
+        schema_group.add_command(command)
+
+
+_register_commands()
