@@ -149,7 +149,9 @@ class Experiment:
     row_id: strawberry.Private[uuid.UUID]
 
     @strawberry.field(description="Sum of all invoice lines charged for this experiment, or zero when none.")
-    async def cost(self, info: Info[RequestContext, None]) -> Money:
+    async def cost(self, info: Info[RequestContext, None]) -> Money | None:
+        # Fields that billing adds to other modules' entities are nullable, so that when billing
+        # is down the router nulls only them and keeps the rest of the response.
         # NOTE: the sum adds lines of every invoice, void ones included, and assumes that all of
         # them are in DEFAULT_CURRENCY.
         cents = await _experiment_cost_loader(info).load(self.row_id)
@@ -257,7 +259,7 @@ class User:
     @strawberry.field(description="The user's invoices, newest first.")
     async def invoices(
         self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None
-    ) -> Connection[Invoice]:
+    ) -> Connection[Invoice] | None:
         statement = select(InvoiceRecord).where(InvoiceRecord.user_id == self.row_id)
         return await paginate(info.context.database, statement, InvoiceRecord, first=first, after=after, to_node=Invoice.from_record)
 

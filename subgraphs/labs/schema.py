@@ -55,7 +55,9 @@ class User:
         first: int | None = None,
         after: str | None = None,
         status: ExperimentStatus | None = None,
-    ) -> Connection[Experiment]:
+        # Nullable because the router fetches this field from labs while users serves the rest of
+        # User: when labs is down, only this field becomes null instead of the whole user.
+    ) -> Connection[Experiment] | None:
         user_id = parse_id(self.id)
         statement = select(ExperimentRecord).where(
             or_(ExperimentRecord.owner_id == user_id, ExperimentRecord.member_ids.contains([user_id]))

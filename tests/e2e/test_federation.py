@@ -109,20 +109,54 @@ async def test_bad_argument_is_user_error(router_client: httpx.AsyncClient) -> N
     assert "'42'" in body["errors"][0]["message"]
 
 
-async def test_module_down_keeps_other_fields(platform: Platform, router_client: httpx.AsyncClient) -> None:
-    query = "query($id: ID!) { user(id: $id) { email displayName plan { code } } }"
-    user_id = str(seed_id("user", 3))
-    platform.supervisor.stop_program("billing")
-    try:
-        body = (await _post(router_client, query, id=user_id)).json()
-    finally:
-        platform.supervisor.start_program("billing")
-        await wait_healthy(checks_for(platform.settings)["billing"], 60)
+# Each module's fields, as they appear in the README's example query, keyed by the module that
+# serves them.
+OVERVIEW = """
+query($id: ID!) {
+  user(id: $id) {
+    email
+    organisation { name }
+    plan { code }
+    invoices(first: 2) { edges { node { number } } }
+    experiments(first: 3) { edges { node { title cost { amountCents } } } }
+  }
+}
+"""
 
-    assert body["data"]["user"]["email"] == build_dataset().users[3].email
-    assert body["data"]["user"]["plan"] is None
-    assert body["errors"], "the failed subgraph must be reported"
-    assert any("billing" in str(error) for error in body["errors"]), body["errors"]
+
+@pytest.mark.parametrize(
+    ("module", "null_fields", "kept_fields"),
+    [
+        ("billing", ("plan", "invoices"), ("email", "organisation", "experiments")),
+        ("labs", ("experiments",), ("email", "organisation", "plan", "invoices")),
+    ],
+)
+async def test_module_down_keeps_other_fields(
+    platform: Platform,
+    router_client: httpx.AsyncClient,
+    module: str,
+    null_fields: tuple[str, ...],
+    kept_fields: tuple[str, ...],
+) -> None:
+    user_id = str(seed_id("user", 3))
+    platform.supervisor.stop_program(module)
+    try:
+        body = (await _post(router_client, OVERVIEW, id=user_id)).json()
+    finally:
+        platform.supervisor.start_program(module)
+        await wait_healthy(checks_for(platform.settings)[module], 60)
+
+    user = body["data"]["user"]
+    assert user is not None, body
+    assert user["email"] == build_dataset().users[3].email
+    for field in null_fields:
+        assert user[field] is None, f"{field} is served by {module} and must be null"
+    for field in kept_fields:
+        assert user[field] is not None, f"{field} must survive {module} being down"
+    assert any(module in str(error) for error in body["errors"]), body["errors"]
+    if module == "billing":
+        costs = [edge["node"]["cost"] for edge in user["experiments"]["edges"]]
+        assert costs and all(cost is None for cost in costs)
 
 
 async def test_router_propagates_request_id(platform: Platform, router_client: httpx.AsyncClient) -> None:
