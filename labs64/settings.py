@@ -41,11 +41,13 @@ class PlatformSettings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir, description="Databases, logs and runtime state.")
     cache_dir: Path = Field(default_factory=_default_cache_dir, description="Built router binaries and other build caches.")
 
-    postgres_port: int = Field(55432, description="PostgreSQL port (not the default 5432, so a system server can coexist).")
+    # Every default port lies below 32768, outside Linux's default ephemeral range (32768-60999):
+    # a server cannot bind a port that an outgoing connection happens to be using.
+    postgres_port: int = Field(15432, description="PostgreSQL port (not the default 5432, so a system server can coexist).")
     postgres_user: str = Field("labs64", description="PostgreSQL role the modules connect as.")
     postgres_password: str = Field("labs64", description="Password of that role (loopback development only).")
     postgres_bin_dir: Path | None = Field(None, description="Directory with initdb and postgres; found under /usr/lib/postgresql when unset.")
-    redis_port: int = Field(56379, description="Redis port (not the default 6379).")
+    redis_port: int = Field(16379, description="Redis port (not the default 6379).")
 
     users_port: int = Field(4101, description="Port of the users subgraph.")
     labs_port: int = Field(4102, description="Port of the labs subgraph.")

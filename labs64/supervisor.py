@@ -151,10 +151,20 @@ class Supervisor:
         except xmlrpc.client.Fault as fault:
             if "ALREADY_STARTED" in fault.faultString:
                 return
+            # The log usually names the cause (a port in use, a bad setting), so its tail goes into
+            # the message: a test run may delete the data directory before anyone reads the file.
             raise PlatformError(
-                f"{name} failed to start ({fault.faultString}); see its log with `labs64 logs {name}` "
-                f"or {self.log_path(name)}"
+                f"{name} failed to start ({fault.faultString}); the last lines of {self.log_path(name)}:\n"
+                f"{self._log_tail(name)}\nSee the whole log with `labs64 logs {name}`."
             ) from fault
+
+    def _log_tail(self, name: str, lines: int = 15) -> str:
+        try:
+            text = self.log_path(name).read_text(encoding="utf-8", errors="replace")
+        except OSError as error:
+            return f"  (log not readable: {error})"
+        tail = text.splitlines()[-lines:]
+        return "\n".join(f"  {line}" for line in tail) if tail else "  (log is empty)"
 
     def stop_program(self, name: str) -> None:
         try:

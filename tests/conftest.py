@@ -30,8 +30,8 @@ def _test_settings(data_dir: Path) -> PlatformSettings:
     offset = int(os.environ.get("LABS64_TEST_PORT_OFFSET", "0"))
     return PlatformSettings(
         data_dir=data_dir,
-        postgres_port=55433 + offset,
-        redis_port=56380 + offset,
+        postgres_port=15433 + offset,
+        redis_port=16380 + offset,
         users_port=4201 + offset * 10,
         labs_port=4202 + offset * 10,
         billing_port=4203 + offset * 10,
