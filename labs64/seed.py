@@ -34,10 +34,6 @@ async def _row_count(database: Database, tables: list[str]) -> int:
 
 
 async def _seed(settings: PlatformSettings, reset: bool, progress: Callable[[str], None]) -> dict[str, dict[str, int]]:
-    started = time.monotonic()
-    dataset = build_dataset()
-    progress(f"seed: data set built in {time.monotonic() - started:.1f} s")
-
     databases = {name: Database(settings.database_url(name), pool_size=2) for name in SUBGRAPH_NAMES}
     try:
         tables = {name: await _table_names(db) for name, db in databases.items()}
@@ -47,6 +43,11 @@ async def _seed(settings: PlatformSettings, reset: bool, progress: Callable[[str
                 f"Databases of {', '.join(sorted(occupied))} already hold data; "
                 "run `labs64 seed --reset` to replace all module data with the seed data set."
             )
+
+        # Building the data set takes seconds, so it waits until the databases are known to accept it.
+        started = time.monotonic()
+        dataset = build_dataset()
+        progress(f"seed: data set built in {time.monotonic() - started:.1f} s")
         counts: dict[str, dict[str, int]] = {}
         for name, database in databases.items():
             if reset and tables[name]:
