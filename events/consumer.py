@@ -77,11 +77,15 @@ class _CommitOnRevoke(ConsumerRebalanceListener):
         self.owner = owner
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        await self.owner.commit(revoked)
-        self.owner.forget(revoked)
+        # The rebalance waits for this callback. Taking the handling lock first means the record
+        # in hand finishes and its offset is committed before another member may read the partition.
+        async with self.owner.handling:
+            await self.owner.commit(revoked)
+            self.owner.release(revoked)
         logger.info("partitions revoked", extra={"group": self.owner.spec.group_id, "partitions": _names(revoked)})
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self.owner.owned.update(assigned)
         logger.info("partitions assigned", extra={"group": self.owner.spec.group_id, "partitions": _names(assigned)})
 
 
@@ -113,6 +117,10 @@ class EventConsumer:
         self._handled: dict[TopicPartition, int] = {}
         self._committed: dict[TopicPartition, int] = {}
         self.started = asyncio.Event()
+        #: Partitions this member owns; a record of any other partition is left to its new owner.
+        self.owned: set[TopicPartition] = set()
+        #: Held while one record is handled, and by the rebalance listener while it commits.
+        self.handling = asyncio.Lock()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set, then commit the handled offsets and leave the group."""
@@ -146,18 +154,16 @@ class EventConsumer:
 
     async def _handle_partition(self, partition: TopicPartition, records: list[ConsumerRecord], dead_letters, stop: asyncio.Event) -> None:
         for record in records:
-            # A rebalance may have moved the partition to another member since the fetch; that
-            # member resumes from our last commit, so handing on here would only duplicate work.
-            if stop.is_set() or partition not in self._assignment():
-                return
-            handled = await self._handle_record(record, dead_letters, stop)
-            if not handled:
-                return
-            self._handled[partition] = record.offset + 1
-            self.stats.last_offsets[partition] = record.offset
-
-    def _assignment(self) -> set[TopicPartition]:
-        return set(self._consumer.assignment()) if self._consumer is not None else set()
+            async with self.handling:
+                # A rebalance may have moved the partition to another member since the fetch. That
+                # member resumes from our commit, so handling the record here would break the order.
+                if stop.is_set() or partition not in self.owned:
+                    return
+                handled = await self._handle_record(record, dead_letters, stop)
+                if not handled:
+                    return
+                self._handled[partition] = record.offset + 1
+                self.stats.last_offsets[partition] = record.offset
 
     async def _handle_record(self, record: ConsumerRecord, dead_letters, stop: asyncio.Event) -> bool:
         """Apply one record, or dead-letter it; False only when shutdown interrupted its retries."""
@@ -251,9 +257,10 @@ class EventConsumer:
             return
         self._committed.update(pending)
 
-    def forget(self, partitions: list[TopicPartition]) -> None:
-        """Drop the offsets of partitions this member no longer owns."""
+    def release(self, partitions: list[TopicPartition]) -> None:
+        """Forget partitions this member no longer owns, and their offsets."""
         for partition in partitions:
+            self.owned.discard(partition)
             self._handled.pop(partition, None)
             self._committed.pop(partition, None)
 

@@ -129,10 +129,10 @@ class OutboxRelay:
         while not stop.is_set():
             if await connection.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK_KEY):
                 if waited:
-                    logger.info("relay lock acquired", extra={"module": module})
+                    logger.info("relay lock acquired", extra={"subgraph": module})
                 return
             if not waited:
-                logger.info("another relay serves this database; waiting for its lock", extra={"module": module})
+                logger.info("another relay serves this database; waiting for its lock", extra={"subgraph": module})
                 waited = True
             await asyncio.sleep(1.0)
 
@@ -150,7 +150,7 @@ class OutboxRelay:
             await asyncio.gather(*futures)
 
             if self.fault == "exit-after-publish":
-                logger.warning("fault injection: exiting after publish, before mark", extra={"module": module, "rows": len(rows)})
+                logger.warning("fault injection: exiting after publish, before mark", extra={"subgraph": module, "rows": len(rows)})
                 os._exit(FAULT_EXIT_CODE)
 
             await connection.execute(
@@ -161,7 +161,7 @@ class OutboxRelay:
         stats.batches += 1
         logger.info(
             "outbox batch published",
-            extra={"module": module, "rows": len(rows), "last_seq": rows[-1]["seq"], "ms": round((time.perf_counter() - started) * 1000, 1)},
+            extra={"subgraph": module, "rows": len(rows), "last_seq": rows[-1]["seq"], "ms": round((time.perf_counter() - started) * 1000, 1)},
         )
         return len(rows)
 

@@ -12,7 +12,7 @@ from events.catalog import EXPERIMENT, SUBSCRIPTION, USER
 from events.envelope import topic_for
 from labs64.settings import PlatformSettings
 
-__all__ = ["TopicSpec", "TOPICS", "DEAD_LETTER_TOPIC", "ensure_topics"]
+__all__ = ["TopicSpec", "TOPICS", "DEAD_LETTER_TOPIC", "TopicNotFound", "ensure_topics", "topic_partitions"]
 
 logger = logging.getLogger(__name__)
 
@@ -76,3 +76,22 @@ def _topic_errors(response: object) -> list[tuple[str, int, str | None]]:
         message = entry[2] if len(entry) > 2 else None
         rows.append((name, code, message))
     return rows
+
+
+class TopicNotFound(LookupError):
+    """The broker has no topic of that name."""
+
+
+async def topic_partitions(settings: PlatformSettings, topic: str) -> list[int]:
+    """Partition ids of ``topic``, from fresh cluster metadata; raises ``TopicNotFound`` naming the existing topics."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="labs64-admin")
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+        found = [entry for entry in described if entry["topic"] == topic and entry["error_code"] == 0]
+        if not found:
+            existing = sorted(name for name in await admin.list_topics() if not name.startswith("__"))
+            raise TopicNotFound(f"Topic {topic!r} not found on {settings.kafka_bootstrap_servers}; existing topics: {', '.join(existing) or 'none'}.")
+        return sorted(partition["partition"] for partition in found[0]["partitions"])
+    finally:
+        await admin.close()

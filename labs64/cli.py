@@ -110,11 +110,13 @@ def seed(reset: bool, if_empty: bool) -> None:
 
 
 def _register_groups() -> None:
+    from events.cli import events_group
     from router.cli import router_group
     from schema.cli import schema_group
 
     cli.add_command(schema_group, "schema")
     cli.add_command(router_group, "router")
+    cli.add_command(events_group, "events")
 
 
 _register_groups()

@@ -74,6 +74,11 @@ def _kafka_probe(settings: PlatformSettings) -> Callable[[], Awaitable[None]]:
     async def probe() -> None:
         from aiokafka.client import AIOKafkaClient
 
+        # A plain connect first: aiokafka logs an error for every refused connection, which
+        # would fill the log while `up` waits for the broker to start.
+        _, writer = await asyncio.open_connection(settings.host, settings.kafka_port)
+        writer.close()
+        await writer.wait_closed()
         # Bootstrapping fetches the cluster metadata, which only a serving broker returns.
         client = AIOKafkaClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=3000)
         try:
