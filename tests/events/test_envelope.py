@@ -35,11 +35,8 @@ def test_envelope_round_trips_through_bytes() -> None:
     decoded = decode_envelope(envelope.to_bytes())
 
     assert decoded == envelope
-    assert parse_payload(decoded) == _payload_of(envelope)
+    assert parse_payload(decoded) == ExperimentCompletedV1.model_validate(envelope.data)
 
-
-def _payload_of(envelope):
-    return ExperimentCompletedV1.model_validate(envelope.data)
 
 
 def test_topics_follow_aggregate_type() -> None:
