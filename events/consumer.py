@@ -13,6 +13,7 @@ the partition moves on: one poison message never blocks the events behind it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
@@ -77,9 +78,11 @@ class _CommitOnRevoke(ConsumerRebalanceListener):
         self.owner = owner
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        # The rebalance waits for this callback. Taking the handling lock first means the record
-        # in hand finishes and its offset is committed before another member may read the partition.
-        async with self.owner.handling:
+        # The rebalance waits for this callback. Taking the partitions' locks first means the
+        # records in hand finish and their offsets are committed before another member reads on.
+        async with contextlib.AsyncExitStack() as held:
+            for partition in sorted(revoked):
+                await held.enter_async_context(self.owner.lock_for(partition))
             await self.owner.commit(revoked)
             self.owner.release(revoked)
         logger.info("partitions revoked", extra={"group": self.owner.spec.group_id, "partitions": _names(revoked)})
@@ -119,8 +122,9 @@ class EventConsumer:
         self.started = asyncio.Event()
         #: Partitions this member owns; a record of any other partition is left to its new owner.
         self.owned: set[TopicPartition] = set()
-        #: Held while one record is handled, and by the rebalance listener while it commits.
-        self.handling = asyncio.Lock()
+        # One lock per partition, held while a record of it is handled and by the rebalance
+        # listener while it commits, so a partition never has two handlers at once.
+        self._locks: dict[TopicPartition, asyncio.Lock] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set, then commit the handled offsets and leave the group."""
@@ -142,8 +146,11 @@ class EventConsumer:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=500, max_records=200)
                 self.started.set()
-                for partition, records in batches.items():
-                    await self._handle_partition(partition, records, dead_letters, stop)
+                # Partitions are independent, so their records are handled concurrently; within
+                # one partition they stay in offset order.
+                await asyncio.gather(
+                    *(self._handle_partition(partition, records, dead_letters, stop) for partition, records in batches.items())
+                )
                 await self.commit()
         finally:
             await self.commit()
@@ -154,7 +161,7 @@ class EventConsumer:
 
     async def _handle_partition(self, partition: TopicPartition, records: list[ConsumerRecord], dead_letters, stop: asyncio.Event) -> None:
         for record in records:
-            async with self.handling:
+            async with self.lock_for(partition):
                 # A rebalance may have moved the partition to another member since the fetch. That
                 # member resumes from our commit, so handling the record here would break the order.
                 if stop.is_set() or partition not in self.owned:
@@ -256,6 +263,9 @@ class EventConsumer:
             logger.warning("offset commit failed", extra={"group": self.spec.group_id, "partitions": _names(pending), "error": repr(error)})
             return
         self._committed.update(pending)
+
+    def lock_for(self, partition: TopicPartition) -> asyncio.Lock:
+        return self._locks.setdefault(partition, asyncio.Lock())
 
     def release(self, partitions: list[TopicPartition]) -> None:
         """Forget partitions this member no longer owns, and their offsets."""
