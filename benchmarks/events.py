@@ -1,7 +1,7 @@
 """Benchmark the event pipeline: outbox, relay, Kafka, consumer, effect.
 
 Each event is an ``ExperimentCompletedV1`` written to the labs outbox in a transaction, as the
-``transitionExperiment`` mutation does; the relay publishes it and billing's consumer charges it
+``transitionExperiment`` mutation does. The relay publishes it, and billing's consumer charges it
 to the owner's open invoice. The benchmark reports events per second from the first commit to the
 last effect of a burst, and then, for events paced at a steady rate, the latency of each event
 from its commit to its inbox row in billing (written in the transaction that applies the effect).

@@ -24,7 +24,7 @@ __all__ = ["jars_dir", "fetch_jars", "write_broker_config", "format_storage", "b
 POM_PATH = Path(__file__).resolve().parent / "pom.xml"
 _COMPLETE_MARKER = ".complete"
 
-# The broker logs warnings and its own start and stop lines; everything else stays quiet, since
+# The broker logs warnings and its own start and stop lines. Everything else stays quiet, because
 # supervisord keeps the log and a development broker rarely needs more.
 _LOG4J2_PROPERTIES = """\
 status = warn

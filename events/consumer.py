@@ -6,8 +6,8 @@ event (after a crash, a rebalance or a relay retry) is recognised and skipped. O
 committed after the records before them are handled, never ahead of them.
 
 A failing handler is retried with exponential backoff. When the retries are used up, or when the
-record is not a valid event at all, the record goes to the dead-letter topic with the error, and
-the partition moves on: one poison message never blocks the events behind it.
+record is not a valid event at all, the record goes to the dead-letter topic with the error. The
+partition then moves on, so one poison message never blocks the events behind it.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class PermanentEventError(Exception):
 
 @dataclass(frozen=True)
 class ConsumerSpec:
-    """What one module consumes: its consumer group and a handler per payload class."""
+    """The consumer group of one module and its handler for each payload class."""
 
     group_id: str
     handlers: Mapping[type[EventPayload], Handler]

@@ -70,7 +70,7 @@ class EventPayload(BaseModel):
 
 
 def payload_types() -> dict[str, type[EventPayload]]:
-    """Every registered payload class by its CloudEvents ``type``."""
+    """Return every registered payload class by its CloudEvents ``type``."""
     return dict(EventPayload._registry)
 
 

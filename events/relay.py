@@ -4,7 +4,7 @@ Delivery is at least once. The relay publishes a batch, waits until the broker a
 record (acks=all, idempotent producer), and only then sets ``published_at`` in the same database
 transaction that locked the rows. A crash between the acknowledgement and the commit leaves the
 rows unpublished, so the next run sends them again: consumers drop the copies through their inbox.
-Nothing is lost, because a row is marked only after Kafka has it.
+Nothing is lost, because a row is marked only after Kafka acknowledged it (acks=all).
 
 One relay at a time serves each database. It holds a PostgreSQL advisory lock for as long as it
 runs, so two relays cannot interleave their batches and break the per-key order.
@@ -49,7 +49,7 @@ _SELECT_BATCH = """
 
 
 def asyncpg_dsn(settings: PlatformSettings, module: str) -> str:
-    """The module's database URL without SQLAlchemy's driver suffix, as asyncpg expects it."""
+    """Return the module's database URL without SQLAlchemy's driver suffix, as asyncpg expects it."""
     return settings.database_url(module).replace("postgresql+asyncpg://", "postgresql://", 1)
 
 

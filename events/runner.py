@@ -23,7 +23,7 @@ HEARTBEAT_INTERVAL_S = 2.0
 
 
 def consumer_spec(module: str) -> ConsumerSpec:
-    """The consumer group and handlers a module declares in ``subgraphs.<module>.handlers``."""
+    """Load the consumer group and handlers that a module declares in ``subgraphs.<module>.handlers``."""
     if module not in CONSUMER_MODULES:
         raise ValueError(f"invalid module {module!r}: the modules that consume events are {', '.join(CONSUMER_MODULES)}")
     return importlib.import_module(f"subgraphs.{module}.handlers").CONSUMER

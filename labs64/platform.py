@@ -104,7 +104,7 @@ class Platform:
             ]
             programs.append(Program(name, command, environment=environment, directory=REPOSITORY_ROOT, priority=50))
         # Event programs stop before the subgraphs and the broker (supervisord stops in reverse
-        # priority), so a consumer can commit its offsets while Kafka still answers.
+        # priority), so a consumer can commit its offsets while Kafka still runs.
         events_command = [sys.executable, "-m", "events"]
         programs.append(Program("events-relay", [*events_command, "relay"], environment=environment, directory=REPOSITORY_ROOT, priority=60))
         for module in CONSUMER_MODULES:

@@ -1,4 +1,4 @@
-"""How billing reacts to other modules' events: charge completed experiments, cancel deleted users."""
+"""Billing's event handlers: charge completed experiments, cancel deleted users' subscriptions."""
 
 from __future__ import annotations
 

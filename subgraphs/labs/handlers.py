@@ -1,4 +1,4 @@
-"""How labs reacts to other modules' events: archive a deleted user's experiments, track quotas."""
+"""Labs' event handlers: archive a deleted user's experiments and store each user's plan quota."""
 
 from __future__ import annotations
 

@@ -105,7 +105,7 @@ def test_tail_rejects_unknown_topic(backends: Platform) -> None:
 
 
 async def test_tail_prints_records_from_beginning(backends: Platform) -> None:
-    # A user id nobody has: the consumers apply the event without any effect.
+    # A random user id that no module stores, so the consumers apply the event without any effect.
     user_id = uuid.uuid4()
     key = str(user_id).encode()
     await produce(backends.settings, "labs64.user", [(key, new_event(UserDeletedV1(user_id=user_id, deleted_at=datetime.now(UTC))).to_bytes())])
