@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, KafkaError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.envelope import EventEnvelope, EventPayload, InvalidEvent, decode_envelope, parse_payload
@@ -196,6 +197,10 @@ class EventConsumer:
                 await self._dead_letter(record, error, attempt, dead_letters)
                 return True
             except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
+                if _is_infrastructure_failure(error):
+                    # The database is unreachable, which says nothing about the event: wait for it
+                    # without using up attempts, instead of dead-lettering every event meanwhile.
+                    attempt = min(attempt, self.max_attempts - 1)
                 if attempt >= self.max_attempts:
                     await self._dead_letter(record, error, attempt, dead_letters)
                     return True
@@ -285,3 +290,9 @@ def _ids(record: ConsumerRecord, envelope: EventEnvelope) -> dict[str, object]:
 
 def _names(partitions) -> list[str]:
     return sorted(f"{p.topic}-{p.partition}" for p in partitions)
+
+
+def _is_infrastructure_failure(error: BaseException) -> bool:
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, (OperationalError, InterfaceError, OSError))

@@ -22,6 +22,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from events.outbox import NOTIFY_CHANNEL
 from labs64.settings import SUBGRAPH_NAMES, PlatformSettings
@@ -34,6 +35,9 @@ logger = logging.getLogger(__name__)
 #: acknowledged a batch and before the batch is marked published.
 FAULT_ENV = "LABS64_EVENTS_RELAY_FAULT"
 FAULT_EXIT_CODE = 75
+
+_RETRY_INITIAL_S = 0.5
+_RETRY_MAX_S = 30.0
 
 #: Advisory lock key of the relay, the same in every module database ("l64r" in ASCII).
 _RELAY_LOCK_KEY = 0x6C363472
@@ -106,6 +110,19 @@ class OutboxRelay:
             logger.info("relay stopped", extra={"published": {m: s.published for m, s in self.stats.items()}})
 
     async def _relay_module(self, module: str, stop: asyncio.Event) -> None:
+        """Serve one database until stopped, reconnecting after database or Kafka failures."""
+        delay = _RETRY_INITIAL_S
+        while not stop.is_set():
+            try:
+                await self._serve_module(module, stop)
+                return
+            except (KafkaError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+                # The unpublished rows stay in the outbox, so a retry later loses nothing.
+                logger.warning("relay failed; retrying", extra={"subgraph": module, "retry_in_s": delay, "error": repr(error)})
+                await _wait_any(stop, stop, delay)
+                delay = min(delay * 2, _RETRY_MAX_S)
+
+    async def _serve_module(self, module: str, stop: asyncio.Event) -> None:
         wake = asyncio.Event()
         listener = await asyncpg.connect(asyncpg_dsn(self.settings, module))
         worker = await asyncpg.connect(asyncpg_dsn(self.settings, module))

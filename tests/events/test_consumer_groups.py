@@ -154,3 +154,72 @@ async def _count(*consumers: EventConsumer) -> int:
 
 async def _applied_keys(database: Database, topic: str, keys: list[str]) -> int:
     return sum(1 for key, _ in await _probes(database, topic) if key in keys)
+
+
+class FlakyProbeV1(ProbeV1):
+    event_type = "io.labs64.test.flaky-probe.v1"
+    aggregate = "test-flaky-probe"
+
+
+class OutageProbeV1(ProbeV1):
+    event_type = "io.labs64.test.outage-probe.v1"
+    aggregate = "test-outage-probe"
+
+
+def _failing_handler(failures: int, error: Exception):
+    """A handler that raises ``error`` for its first ``failures`` calls, then records the probe."""
+    calls = {"count": 0}
+
+    async def handle(session: AsyncSession, envelope: EventEnvelope, payload: EventPayload) -> None:
+        calls["count"] += 1
+        if calls["count"] <= failures:
+            raise error
+        await _record_probe(session, envelope, payload)
+
+    return handle, calls
+
+
+async def test_handler_retried_then_dead_lettered(backends: Platform, labs_database: Database, probe_table: None) -> None:
+    settings = backends.settings
+    await ensure_topics(settings, (TopicSpec(FlakyProbeV1.topic(), partitions=1, retention_ms=3_600_000),))
+    key = f"flaky-{uuid.uuid4().hex[:8]}"
+    handler, calls = _failing_handler(failures=100, error=RuntimeError("handler bug"))
+    consumer = EventConsumer(
+        settings, ConsumerSpec(group_id=f"test.flaky.{key}", handlers={FlakyProbeV1: handler}), labs_database, max_attempts=3, backoff_initial_s=0.01
+    )
+    await produce(settings, FlakyProbeV1.topic(), _records(FlakyProbeV1, [key], range(2)))
+
+    async def done() -> bool:
+        return consumer.stats.dead_lettered >= 2
+
+    await _run_until(consumer, done)
+
+    assert calls["count"] == 6, "each of the two events should be tried max_attempts times"
+    assert consumer.stats.retries == 4
+    assert consumer.stats.dead_lettered == 2
+    assert consumer.stats.applied == 0
+
+
+async def test_database_outage_retried_not_dead_lettered(backends: Platform, labs_database: Database, probe_table: None) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    settings = backends.settings
+    await ensure_topics(settings, (TopicSpec(OutageProbeV1.topic(), partitions=1, retention_ms=3_600_000),))
+    key = f"outage-{uuid.uuid4().hex[:8]}"
+    outage = OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+    handler, calls = _failing_handler(failures=5, error=outage)
+    group = f"test.outage.{key}"
+    consumer = EventConsumer(
+        settings, ConsumerSpec(group_id=group, handlers={OutageProbeV1: handler}), labs_database, max_attempts=2, backoff_initial_s=0.01
+    )
+    await produce(settings, OutageProbeV1.topic(), _records(OutageProbeV1, [key], range(1)))
+
+    async def done() -> bool:
+        return consumer.stats.applied >= 1 or consumer.stats.dead_lettered >= 1
+
+    await _run_until(consumer, done)
+
+    assert consumer.stats.dead_lettered == 0
+    assert consumer.stats.applied == 1
+    assert calls["count"] == 6
+    assert [(k, seq) for k, seq in await _probes(labs_database, OutageProbeV1.topic()) if k == key] == [(key, 0)]
