@@ -36,6 +36,10 @@ logger = logging.getLogger(__name__)
 FAULT_ENV = "LABS64_EVENTS_RELAY_FAULT"
 FAULT_EXIT_CODE = 75
 
+#: Published rows stay this long for inspection, as long as the topics keep their records.
+OUTBOX_RETENTION_DAYS = 7
+PRUNE_INTERVAL_S = 600.0
+
 _RETRY_INITIAL_S = 0.5
 _RETRY_MAX_S = 30.0
 
@@ -129,7 +133,11 @@ class OutboxRelay:
         try:
             await self._acquire_lock(listener, module, stop)
             await listener.add_listener(NOTIFY_CHANNEL, lambda *_: wake.set())
+            pruned_at = 0.0
             while not stop.is_set():
+                if time.monotonic() - pruned_at > PRUNE_INTERVAL_S:
+                    await self.prune(worker, module)
+                    pruned_at = time.monotonic()
                 wake.clear()
                 published = await self.publish_batch(worker, module)
                 if published == self.batch_size:
@@ -152,6 +160,16 @@ class OutboxRelay:
                 logger.info("another relay serves this database; waiting for its lock", extra={"subgraph": module})
                 waited = True
             await asyncio.sleep(1.0)
+
+    async def prune(self, connection: asyncpg.Connection, module: str) -> int:
+        """Delete rows published more than ``OUTBOX_RETENTION_DAYS`` ago; return how many."""
+        status = await connection.execute(
+            "DELETE FROM event_outbox WHERE published_at < now() - make_interval(days => $1)", OUTBOX_RETENTION_DAYS
+        )
+        deleted = int(status.split()[-1])
+        if deleted:
+            logger.info("published outbox rows pruned", extra={"subgraph": module, "rows": deleted})
+        return deleted
 
     async def publish_batch(self, connection: asyncpg.Connection, module: str) -> int:
         """Publish up to ``batch_size`` unpublished rows of one database; return how many."""

@@ -111,11 +111,11 @@ def checks_for(settings: PlatformSettings) -> dict[str, Check]:
     checks = {
         "postgres": Check("postgres", f"postgresql://{host}:{settings.postgres_port}", _postgres_probe(settings)),
         "redis": Check("redis", f"redis://{host}:{settings.redis_port}", _redis_probe(settings)),
+        "kafka": Check("kafka", f"kafka://{settings.kafka_bootstrap_servers}", _kafka_probe(settings)),
     }
     for name in ("users", "labs", "billing"):
         port = settings.subgraph_port(name)
         checks[name] = Check(name, settings.subgraph_url(name), _http_probe(f"http://{host}:{port}/health/ready"))
-    checks["kafka"] = Check("kafka", f"kafka://{settings.kafka_bootstrap_servers}", _kafka_probe(settings))
     for program in ("events-relay", *(f"{module}-consumer" for module in CONSUMER_MODULES)):
         path = settings.heartbeat_path(program)
         checks[program] = Check(program, f"file://{path}", _heartbeat_probe(path))

@@ -119,3 +119,26 @@ async def test_tail_prints_records_from_beginning(backends: Platform) -> None:
     assert mine[0]["topic"] == "labs64.user"
     assert mine[0]["value"]["type"] == UserDeletedV1.event_type
     assert mine[0]["value"]["data"]["user_id"] == str(user_id)
+
+
+async def test_dlq_replay_all_skips_replayed(backends: Platform) -> None:
+    # A record that is not an event is dead-lettered again after every replay, so the topic
+    # keeps growing; each --all must start after the records the previous --all replayed.
+    key = str(uuid.uuid4()).encode()
+    await produce(backends.settings, ExperimentCompletedV1.topic(), [(key, b"not an event")])
+    await eventually(lambda: _dead_letters_with_key(backends, key), lambda records: len(records) >= 1, what="record dead-lettered")
+
+    first = _cli(backends, "events", "dlq", "replay", "--all")
+    second = _cli(backends, "events", "dlq", "replay", "--all")
+
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    first_offsets = _replayed_offsets(first.stdout)
+    second_offsets = _replayed_offsets(second.stdout)
+    assert first_offsets, first.stdout
+    assert all(offset > max(first_offsets) for offset in second_offsets), (first_offsets, second_offsets)
+
+
+def _replayed_offsets(output: str) -> list[int]:
+    listed = output.strip().rsplit("offsets ", 1)[1].rstrip(".")
+    return [] if listed == "none" else [int(part) for part in listed.split(", ")]

@@ -7,11 +7,12 @@ import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 from sqlalchemy import text
 
 from events.catalog import ExperimentCompletedV1
 from events.outbox import record_event
-from events.relay import FAULT_ENV, FAULT_EXIT_CODE
+from events.relay import FAULT_ENV, FAULT_EXIT_CODE, OUTBOX_RETENTION_DAYS, OutboxRelay, asyncpg_dsn
 from labs64.platform import Platform
 from labs64.settings import REPOSITORY_ROOT
 from subgraphs.kit import Database
@@ -70,3 +71,31 @@ async def test_relay_crash_loses_and_doubles_nothing(backends: Platform, labs_da
 
     await eventually(lambda: group_lag(settings, "labs64.billing", ExperimentCompletedV1.topic()), lambda lag: lag == 0, what="billing consumer caught up")
     assert await charge_counts(billing_database, experiment_ids) == dict.fromkeys(experiment_ids, 1)
+
+
+async def test_relay_prunes_old_published_rows(backends: Platform, labs_database: Database) -> None:
+    owner = uuid.uuid4()
+    finished = datetime.now(UTC)
+    async with labs_database.session() as session:
+        # Both rows are marked published in the transaction that adds them, so the running relay
+        # never sends them.
+        old, fresh = [
+            await record_event(session, ExperimentCompletedV1(experiment_id=uuid.uuid4(), owner_id=owner, title="prune", started_at=None, finished_at=finished))
+            for _ in range(2)
+        ]
+        await session.execute(
+            text("UPDATE event_outbox SET published_at = now() - make_interval(days => :days) WHERE event_id = :id"),
+            {"days": OUTBOX_RETENTION_DAYS + 1, "id": old.id},
+        )
+        await session.execute(text("UPDATE event_outbox SET published_at = now() WHERE event_id = :id"), {"id": fresh.id})
+        await session.commit()
+
+    connection = await asyncpg.connect(asyncpg_dsn(backends.settings, "labs"))
+    try:
+        await OutboxRelay(backends.settings, ["labs"]).prune(connection, "labs")
+        remaining = {row["event_id"] for row in await connection.fetch("SELECT event_id FROM event_outbox WHERE event_id = ANY($1::uuid[])", [old.id, fresh.id])}
+    finally:
+        await connection.close()
+
+    assert old.id not in remaining
+    assert fresh.id in remaining
