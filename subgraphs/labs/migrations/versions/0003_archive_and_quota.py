@@ -31,6 +31,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("experiment_quota")
+    # The older schema has no status for archived experiments, so they become completed; the
+    # status they had before archiving is not stored anywhere.
     op.execute("UPDATE experiment SET status = 'completed' WHERE status = 'archived'")
     op.drop_constraint("ck_experiment_status", "experiment", type_="check")
     op.create_check_constraint("ck_experiment_status", "experiment", "status IN ('draft', 'running', 'completed', 'failed')")
