@@ -11,11 +11,13 @@ import time
 import click
 
 from labs64.errors import PlatformError
-from labs64.settings import SUBGRAPH_NAMES, get_settings
+from labs64.settings import CONSUMER_MODULES, SUBGRAPH_NAMES, get_settings
 
 __all__ = ["main", "cli"]
 
-COMPONENTS = ("postgres", "redis", *SUBGRAPH_NAMES, "router")
+COMPONENTS = (
+    "postgres", "redis", "kafka", *SUBGRAPH_NAMES, "events-relay", *(f"{m}-consumer" for m in CONSUMER_MODULES), "router",
+)
 
 
 def _progress(message: str) -> None:
@@ -68,10 +70,10 @@ def status(as_json: bool) -> None:
 
 
 def _print_status(statuses: list) -> None:
-    click.echo(f"{'COMPONENT':<10} {'STATE':<9} {'PID':>7}  {'HEALTH':<9} URL")
+    click.echo(f"{'COMPONENT':<16} {'STATE':<9} {'PID':>7}  {'HEALTH':<9} URL")
     for s in statuses:
         health = "healthy" if s.healthy else "unhealthy"
-        click.echo(f"{s.name:<10} {s.state:<9} {s.pid or '-':>7}  {health:<9} {s.url}")
+        click.echo(f"{s.name:<16} {s.state:<9} {s.pid or '-':>7}  {health:<9} {s.url}")
 
 
 @cli.command()
@@ -108,11 +110,13 @@ def seed(reset: bool, if_empty: bool) -> None:
 
 
 def _register_groups() -> None:
+    from events.cli import events_group
     from router.cli import router_group
     from schema.cli import schema_group
 
     cli.add_command(schema_group, "schema")
     cli.add_command(router_group, "router")
+    cli.add_command(events_group, "events")
 
 
 _register_groups()

@@ -6,13 +6,14 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 import httpx
 
 from labs64.errors import ComponentUnhealthy
 from labs64.postgres import superuser_dsn
-from labs64.settings import PlatformSettings
+from labs64.settings import CONSUMER_MODULES, PlatformSettings
 
 __all__ = ["Check", "checks_for", "wait_healthy"]
 
@@ -69,16 +70,55 @@ def _redis_probe(settings: PlatformSettings) -> Callable[[], Awaitable[None]]:
     return probe
 
 
+def _kafka_probe(settings: PlatformSettings) -> Callable[[], Awaitable[None]]:
+    async def probe() -> None:
+        from aiokafka.client import AIOKafkaClient
+
+        # A plain connect first: aiokafka logs an error for every refused connection, which
+        # would fill the log while `up` waits for the broker to start.
+        _, writer = await asyncio.open_connection(settings.host, settings.kafka_port)
+        writer.close()
+        await writer.wait_closed()
+        # Bootstrapping fetches the cluster metadata, which only a serving broker returns.
+        client = AIOKafkaClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=3000)
+        try:
+            await client.bootstrap()
+        finally:
+            await client.close()
+
+    return probe
+
+
+#: Seconds after which an event program's heartbeat counts as stale; they touch it every 2 s.
+HEARTBEAT_MAX_AGE_S = 15.0
+
+
+def _heartbeat_probe(path: Path) -> Callable[[], Awaitable[None]]:
+    async def probe() -> None:
+        try:
+            age = time.time() - path.stat().st_mtime
+        except FileNotFoundError:
+            raise ConnectionError(f"no heartbeat yet at {path}") from None
+        if age > HEARTBEAT_MAX_AGE_S:
+            raise TimeoutError(f"last heartbeat {age:.0f} s ago")
+
+    return probe
+
+
 def checks_for(settings: PlatformSettings) -> dict[str, Check]:
     """Every component's check, keyed by the supervisor program name."""
     host = settings.host
     checks = {
         "postgres": Check("postgres", f"postgresql://{host}:{settings.postgres_port}", _postgres_probe(settings)),
         "redis": Check("redis", f"redis://{host}:{settings.redis_port}", _redis_probe(settings)),
+        "kafka": Check("kafka", f"kafka://{settings.kafka_bootstrap_servers}", _kafka_probe(settings)),
     }
     for name in ("users", "labs", "billing"):
         port = settings.subgraph_port(name)
         checks[name] = Check(name, settings.subgraph_url(name), _http_probe(f"http://{host}:{port}/health/ready"))
+    for program in ("events-relay", *(f"{module}-consumer" for module in CONSUMER_MODULES)):
+        path = settings.heartbeat_path(program)
+        checks[program] = Check(program, f"file://{path}", _heartbeat_probe(path))
     checks["router"] = Check("router", settings.router_url, _http_probe(settings.router_health_url))
     return checks
 

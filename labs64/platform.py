@@ -12,17 +12,24 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
+from events import broker
 from labs64 import postgres
 from labs64.errors import PlatformError
 from labs64.health import checks_for, wait_healthy
-from labs64.settings import REPOSITORY_ROOT, SUBGRAPH_NAMES, PlatformSettings
+from labs64.settings import CONSUMER_MODULES, REPOSITORY_ROOT, SUBGRAPH_NAMES, PlatformSettings
 from labs64.supervisor import Program, Supervisor
 
 __all__ = ["Platform", "ComponentStatus"]
 
 Progress = Callable[[str], None]
 
-INFRASTRUCTURE = ("postgres", "redis")
+INFRASTRUCTURE = ("postgres", "redis", "kafka")
+
+#: Event programs: the outbox relay of every module's database and one consumer per reacting module.
+EVENT_PROGRAMS = ("events-relay", *(f"{module}-consumer" for module in CONSUMER_MODULES))
+
+#: Steps that `up` reports as "[n/TOTAL]".
+TOTAL_STEPS = 11
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,13 @@ class Platform:
                 ],
                 priority=10,
             ),
+            Program(
+                "kafka",
+                broker.broker_command(settings),
+                priority=10,
+                # A broker shutting down cleanly flushes its logs and skips recovery on the next start.
+                stop_wait_s=60,
+            ),
         ]
         for name in SUBGRAPH_NAMES:
             command = [
@@ -89,6 +103,14 @@ class Platform:
                 "--no-access-log", "--timeout-graceful-shutdown", "10",
             ]
             programs.append(Program(name, command, environment=environment, directory=REPOSITORY_ROOT, priority=50))
+        # Event programs stop before the subgraphs and the broker (supervisord stops in reverse
+        # priority), so a consumer can commit its offsets while Kafka still runs.
+        events_command = [sys.executable, "-m", "events"]
+        programs.append(Program("events-relay", [*events_command, "relay"], environment=environment, directory=REPOSITORY_ROOT, priority=60))
+        for module in CONSUMER_MODULES:
+            programs.append(
+                Program(f"{module}-consumer", [*events_command, "consume", module], environment=environment, directory=REPOSITORY_ROOT, priority=60)
+            )
         programs.append(self._router_program())
         return programs
 
@@ -122,22 +144,25 @@ class Platform:
             directory.mkdir(parents=True, exist_ok=True)
 
         self._step(2, "PostgreSQL cluster", self._init_postgres)
-        self._step(3, "supervisord", self._start_supervisor)
-        self._step(4, "PostgreSQL and Redis", lambda: self._start_and_wait(INFRASTRUCTURE))
-        self._step(5, "databases and migrations", self._migrate)
-        self._step(6, "supergraph composition", self.compose)
-        self._step(7, "subgraphs", lambda: self._start_and_wait(SUBGRAPH_NAMES))
+        self._step(3, "Kafka jars and storage", self._init_kafka)
+        self._step(4, "supervisord", self._start_supervisor)
+        self._step(5, "PostgreSQL, Redis and Kafka", lambda: self._start_and_wait(INFRASTRUCTURE))
+        self._step(6, "databases and migrations", self._migrate)
+        self._step(7, "Kafka topics", self._create_topics)
+        self._step(8, "supergraph composition", self.compose)
+        self._step(9, "subgraphs", lambda: self._start_and_wait(SUBGRAPH_NAMES))
+        self._step(10, "event relay and consumers", lambda: self._start_and_wait(EVENT_PROGRAMS))
 
     def start_router(self) -> None:
         """Write and validate router.yaml, then start the router on the composed supergraph."""
-        self._step(8, "Apollo Router", self._start_router)
+        self._step(11, "Apollo Router", self._start_router)
 
     def _step(self, number: int, title: str, action: Callable[[], object]) -> None:
         started = time.monotonic()
-        self.progress(f"[{number}/8] {title} ...")
+        self.progress(f"[{number}/{TOTAL_STEPS}] {title} ...")
         result = action()
         note = f" ({result})" if isinstance(result, str) and result else ""
-        self.progress(f"[{number}/8] {title}: ok in {time.monotonic() - started:.1f} s{note}")
+        self.progress(f"[{number}/{TOTAL_STEPS}] {title}: ok in {time.monotonic() - started:.1f} s{note}")
 
     def _ensure_router(self, build: bool) -> str:
         from router.build import build_router, router_binary_path
@@ -153,6 +178,17 @@ class Platform:
     def _init_postgres(self) -> str:
         created = postgres.init_cluster(self.settings)
         return "created" if created else "exists"
+
+    def _init_kafka(self) -> str:
+        broker.fetch_jars(self.settings, self.progress)
+        broker.write_broker_config(self.settings)
+        return "formatted" if broker.format_storage(self.settings) else "exists"
+
+    def _create_topics(self) -> str:
+        from events.topics import ensure_topics
+
+        created = asyncio.run(ensure_topics(self.settings))
+        return f"{len(created)} created" if created else "all exist"
 
     def _start_supervisor(self) -> str:
         self.supervisor.write_config(self.programs())

@@ -9,13 +9,16 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["PlatformSettings", "get_settings", "REPOSITORY_ROOT", "SUBGRAPH_NAMES"]
+__all__ = ["PlatformSettings", "get_settings", "REPOSITORY_ROOT", "SUBGRAPH_NAMES", "CONSUMER_MODULES"]
 
 #: Root of the source tree: subgraph packages, schema tooling and the default supergraph live here.
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 
 #: The platform's modules, in composition order.
 SUBGRAPH_NAMES: tuple[str, ...] = ("users", "labs", "billing")
+
+#: Modules that react to other modules' events, each with its own Kafka consumer group.
+CONSUMER_MODULES: tuple[str, ...] = ("labs", "billing")
 
 
 def _default_data_dir() -> Path:
@@ -63,6 +66,11 @@ class PlatformSettings(BaseSettings):
     )
     router_dev: bool = Field(True, description="Development mode: expose query plans and subgraph error details.")
 
+    kafka_port: int = Field(19092, description="Port of the Kafka broker's client listener.")
+    kafka_controller_port: int = Field(19093, description="Port of the Kafka KRaft controller listener.")
+    kafka_version: str = Field("4.1.2", description="Apache Kafka version whose jars are fetched from Maven Central and run.")
+    kafka_heap: str = Field("512m", description="Maximum Java heap of the Kafka broker (the JVM's -Xmx value).")
+
     startup_timeout_s: float = Field(120.0, description="Seconds `up` waits for every health check.")
 
     @property
@@ -84,6 +92,18 @@ class PlatformSettings(BaseSettings):
     @property
     def postgres_data_dir(self) -> Path:
         return self.data_dir / "postgres"
+
+    @property
+    def kafka_data_dir(self) -> Path:
+        return self.data_dir / "kafka"
+
+    def heartbeat_path(self, program: str) -> Path:
+        """File an event program touches while it works; its age is the program's liveness."""
+        return self.run_dir / f"{program}.heartbeat"
+
+    @property
+    def kafka_bootstrap_servers(self) -> str:
+        return f"{self.host}:{self.kafka_port}"
 
 
     def subgraph_port(self, name: str) -> int:

@@ -37,6 +37,8 @@ def _test_settings(data_dir: Path) -> PlatformSettings:
         billing_port=4203 + offset * 10,
         router_port=4200 + offset * 10,
         router_health_port=8188 + offset,
+        kafka_port=19094 + offset * 2,
+        kafka_controller_port=19095 + offset * 2,
         supergraph_path=data_dir / "supergraph.graphql",
         startup_timeout_s=180,
     )

@@ -19,6 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
+from events.catalog import PlanChangedV1
+from events.outbox import record_event
 from subgraphs.billing.loaders import (
     ACTIVE_SUBSCRIPTION_LOADER,
     EXPERIMENT_COST_LOADER,
@@ -373,6 +375,16 @@ class Mutation:
                 await session.flush()
             replacement = SubscriptionRecord(user_id=user_id, plan_id=plan.id, status="active")
             session.add(replacement)
+            await record_event(
+                session,
+                PlanChangedV1(
+                    user_id=user_id,
+                    subscription_id=replacement.id,
+                    plan_code=plan.code,
+                    experiment_quota=plan.experiment_quota,
+                    changed_at=replacement.created_at,
+                ),
+            )
             try:
                 await session.commit()
             except IntegrityError as error:

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-__all__ = ["LabsModel", "ExperimentRecord", "ExperimentStatus", "TRANSITIONS"]
+__all__ = ["LabsModel", "ExperimentRecord", "ExperimentQuotaRecord", "ExperimentStatus", "TRANSITIONS"]
 
 
 def _now() -> datetime:
@@ -24,6 +24,8 @@ class ExperimentStatus(str, enum.Enum):
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
+    # Set only by the platform when the owner is deleted, never through transitionExperiment.
+    ARCHIVED = "archived"
 
 
 #: The lifecycle: a draft starts running, and a running experiment completes or fails. Completed
@@ -33,6 +35,7 @@ TRANSITIONS: dict[ExperimentStatus, frozenset[ExperimentStatus]] = {
     ExperimentStatus.RUNNING: frozenset({ExperimentStatus.COMPLETED, ExperimentStatus.FAILED}),
     ExperimentStatus.COMPLETED: frozenset(),
     ExperimentStatus.FAILED: frozenset(),
+    ExperimentStatus.ARCHIVED: frozenset(),
 }
 
 
@@ -46,7 +49,7 @@ class ExperimentRecord(LabsModel, table=True):
         Index("ix_experiment_owner_id", "owner_id", "created_at", "id"),
         Index("ix_experiment_created_at", "created_at", "id"),
         Index("ix_experiment_member_ids", "member_ids", postgresql_using="gin"),
-        CheckConstraint("status IN ('draft', 'running', 'completed', 'failed')", name="ck_experiment_status"),
+        CheckConstraint("status IN ('draft', 'running', 'completed', 'failed', 'archived')", name="ck_experiment_status"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -62,3 +65,14 @@ class ExperimentRecord(LabsModel, table=True):
     updated_at: datetime = Field(default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False))
     started_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+class ExperimentQuotaRecord(LabsModel, table=True):
+    """How many experiments a user may own that are not archived, as billing's plan events last said."""
+
+    __tablename__ = "experiment_quota"
+
+    user_id: uuid.UUID = Field(primary_key=True)
+    plan_code: str = Field(max_length=50)
+    max_experiments: int
+    changed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -8,10 +8,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from events.catalog import ExperimentCompletedV1
+from events.outbox import record_event
 from subgraphs.kit import (
     Connection,
     NotFoundError,
@@ -22,7 +25,7 @@ from subgraphs.kit import (
     parse_id,
     try_parse_id,
 )
-from subgraphs.labs.models import TRANSITIONS, ExperimentRecord
+from subgraphs.labs.models import TRANSITIONS, ExperimentQuotaRecord, ExperimentRecord
 from subgraphs.labs.models import ExperimentStatus as StoredStatus
 
 __all__ = ["schema", "Experiment", "User"]
@@ -31,12 +34,16 @@ MAX_TITLE = 200
 MAX_MEMBERS = 50
 
 
-@strawberry.enum(description="Lifecycle of an experiment: DRAFT -> RUNNING -> COMPLETED or FAILED.")
+@strawberry.enum(
+    description="Lifecycle of an experiment: DRAFT -> RUNNING -> COMPLETED or FAILED. "
+    "ARCHIVED: its owner was deleted; set by the platform, not by transitionExperiment."
+)
 class ExperimentStatus(enum.Enum):
     DRAFT = "draft"
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
+    ARCHIVED = "archived"
 
 
 def _experiment_loader(info: Info[RequestContext, None]):
@@ -180,6 +187,28 @@ def _validate_transition(record: ExperimentRecord, data: TransitionExperimentInp
     return None
 
 
+async def _quota_error(session: AsyncSession, owner_id: uuid.UUID) -> ValidationError | None:
+    """Check the owner's plan quota; the row lock serialises concurrent creations for one owner."""
+    statement = select(ExperimentQuotaRecord).where(ExperimentQuotaRecord.user_id == owner_id).with_for_update()
+    quota = (await session.execute(statement)).scalar_one_or_none()
+    if quota is None:
+        # No plan event has reached labs for this user yet, so there is nothing to enforce.
+        return None
+    owned = await session.scalar(
+        select(func.count())
+        .select_from(ExperimentRecord)
+        .where(ExperimentRecord.owner_id == owner_id, ExperimentRecord.status != StoredStatus.ARCHIVED.value)
+    )
+    if owned is not None and owned >= quota.max_experiments:
+        return ValidationError(
+            message=f"Experiment quota exceeded: user {owner_id} owns {owned} experiments and plan {quota.plan_code!r} "
+            f"allows {quota.max_experiments}; change to a larger plan or archive experiments first.",
+            field="ownerId",
+            code="QUOTA_EXCEEDED",
+        )
+    return None
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="One experiment by id, or null.")
@@ -213,6 +242,9 @@ class Mutation:
         members = list(dict.fromkeys(uuid.UUID(m) for m in input.member_ids if uuid.UUID(m) != owner_id))
         record = ExperimentRecord(owner_id=owner_id, member_ids=members, title=input.title.strip(), parameters=input.parameters)
         async with info.context.database.session() as session:
+            over_quota = await _quota_error(session, owner_id)
+            if over_quota is not None:
+                return over_quota
             session.add(record)
             await session.commit()
         return Experiment.from_record(record)
@@ -243,6 +275,19 @@ class Mutation:
             else:
                 record.finished_at = now
                 record.result_summary = (input.result_summary or "").strip()
+            if input.status is ExperimentStatus.COMPLETED:
+                # Same transaction as the status change: billing hears of every completion, and of
+                # nothing that rolled back.
+                await record_event(
+                    session,
+                    ExperimentCompletedV1(
+                        experiment_id=record.id,
+                        owner_id=record.owner_id,
+                        title=record.title,
+                        started_at=record.started_at,
+                        finished_at=now,
+                    ),
+                )
             await session.commit()
         return Experiment.from_record(record)
 

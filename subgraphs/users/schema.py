@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
@@ -12,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from strawberry.types import Info
 
+from events.catalog import UserDeletedV1
+from events.outbox import record_event
 from subgraphs.kit import (
     Connection,
     NotFoundError,
@@ -25,6 +28,8 @@ from subgraphs.kit import (
 from subgraphs.users.models import OrganisationRecord, UserRecord
 
 __all__ = ["schema", "User", "Organisation"]
+
+logger = logging.getLogger(__name__)
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_DISPLAY_NAME = 100
@@ -108,6 +113,14 @@ class CreateUserInput:
 CreateUserResult = Annotated[User | ValidationError | NotFoundError, strawberry.union("CreateUserResult")]
 
 
+@strawberry.type(description="The id of a user profile that deleteUser removed.")
+class DeletedUser:
+    id: strawberry.ID
+
+
+DeleteUserResult = Annotated[DeletedUser | ValidationError | NotFoundError, strawberry.union("DeleteUserResult")]
+
+
 def _validate_new_user(data: CreateUserInput) -> ValidationError | None:
     if not EMAIL_PATTERN.match(data.email):
         return ValidationError(message=f"Invalid email {data.email!r}: expected an address such as 'ada@example.com'.", field="email")
@@ -177,6 +190,25 @@ class Mutation:
                     code="EMAIL_TAKEN",
                 )
         return User.from_record(record)
+
+    @strawberry.mutation(
+        description="Delete a user profile. The other modules react to the event: labs archives the user's "
+        "experiments and billing cancels the subscription, shortly after this returns."
+    )
+    async def delete_user(self, info: Info[RequestContext, None], id: strawberry.ID) -> DeleteUserResult:
+        user_id = try_parse_id(id)
+        if user_id is None:
+            return ValidationError(message=f"Invalid id {id!r}: expected a user's UUID.", field="id")
+
+        async with info.context.database.session() as session:
+            record = await session.get(UserRecord, user_id, with_for_update=True)
+            if record is None:
+                return NotFoundError(message=f"User {id} not found.", id=id)
+            await session.delete(record)
+            await record_event(session, UserDeletedV1(user_id=user_id, deleted_at=datetime.now(UTC)))
+            await session.commit()
+        logger.info("user deleted", extra={"user_id": str(user_id)})
+        return DeletedUser(id=strawberry.ID(str(user_id)))
 
 
 schema = strawberry.federation.Schema(query=Query, mutation=Mutation, types=[User, Organisation])

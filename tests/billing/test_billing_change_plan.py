@@ -1,7 +1,7 @@
 """The changePlan mutation's database paths, against a fake session with preset rows.
 
 The fake returns preset rows for the three statements changePlan issues (plan by code, all plan codes, the
-user's active subscription) and records flush, add, commit and rollback in order. PostgreSQL's
+user's active subscription) and records flush, add, the outbox event, commit and rollback in order. PostgreSQL's
 constraints and row locks are out of its reach and need tests against a real database.
 """
 
@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Insert, TextClause
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +24,7 @@ from subgraphs.kit import RequestContext
 FREE = PlanRecord(code="free", name="Free", monthly_price_cents=0, experiment_quota=10, compute_hour_price_cents=0)
 TEAM = PlanRecord(code="team", name="Team", monthly_price_cents=4_900, experiment_quota=200, compute_hour_price_cents=120)
 PLANS = [FREE, TEAM]
+PLAN_CHANGED = "io.labs64.billing.subscription.plan_changed.v1"
 
 CHANGE_PLAN = """
 mutation ($input: ChangePlanInput!) {
@@ -64,6 +66,14 @@ class _FakeSession:
     locked: bool = False
 
     async def execute(self, statement: Any) -> _Result:
+        # The outbox insert carries a JSONB envelope, which has no literal rendering; record the
+        # event type instead, and the NOTIFY that wakes the relay.
+        if isinstance(statement, Insert) and statement.table.name == "event_outbox":
+            self.events.append(f"outbox({statement.compile().params['event_type']})")
+            return _Result([])
+        if isinstance(statement, TextClause):
+            self.events.append(statement.text)
+            return _Result([])
         sql = " ".join(str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})).split())
         if sql.startswith("SELECT plan.code FROM plan"):
             return _Result([plan.code for plan in PLANS])
@@ -147,7 +157,7 @@ async def test_change_plan_replaces_active_subscription() -> None:
     assert payload["plan"] == {"code": "team", "monthlyPrice": {"amountCents": 4_900, "currency": "EUR"}}
     assert current.status == "cancelled"
     # The cancellation is flushed before the new row is added, and both commit together.
-    assert session.events == ["flush(current=cancelled)", "add", "commit"]
+    assert session.events == ["flush(current=cancelled)", "add", f"outbox({PLAN_CHANGED})", "NOTIFY labs64_outbox", "commit"]
     assert session.locked
     (replacement,) = session.added
     assert replacement.user_id == user_id
@@ -164,7 +174,7 @@ async def test_change_plan_subscribes_new_user() -> None:
 
     assert payload["__typename"] == "PlanSubscription"
     assert payload["plan"]["code"] == "free"
-    assert session.events == ["add", "commit"]
+    assert session.events == ["add", f"outbox({PLAN_CHANGED})", "NOTIFY labs64_outbox", "commit"]
 
 
 async def test_change_plan_strips_plan_code() -> None:
@@ -183,4 +193,4 @@ async def test_change_plan_concurrent_conflict() -> None:
 
     assert payload["__typename"] == "ValidationError"
     assert payload["code"] == "CONCURRENT_CHANGE"
-    assert session.events == ["add", "commit", "rollback"]
+    assert session.events == ["add", f"outbox({PLAN_CHANGED})", "NOTIFY labs64_outbox", "commit", "rollback"]

@@ -32,6 +32,9 @@ def test_allowed_transitions_pass(current: str, target: ExperimentStatus) -> Non
         ("running", ExperimentStatus.DRAFT),
         ("completed", ExperimentStatus.RUNNING),
         ("failed", ExperimentStatus.COMPLETED),
+        ("draft", ExperimentStatus.ARCHIVED),
+        ("completed", ExperimentStatus.ARCHIVED),
+        ("archived", ExperimentStatus.RUNNING),
     ],
 )
 def test_forbidden_transitions_rejected(current: str, target: ExperimentStatus) -> None:
