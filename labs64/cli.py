@@ -15,7 +15,13 @@ from labs64.settings import SUBGRAPH_NAMES, get_settings
 
 __all__ = ["main", "cli"]
 
-COMPONENTS = ("postgres", "redis", *SUBGRAPH_NAMES, "router")
+
+
+def _components() -> list[str]:
+    from router.replicas import router_replicas
+
+    replicas = [replica.name for replica in router_replicas(get_settings())]
+    return ["postgres", "redis", *SUBGRAPH_NAMES, *replicas, "haproxy", "edge"]
 
 
 def _progress(message: str) -> None:
@@ -75,13 +81,16 @@ def _print_status(statuses: list) -> None:
 
 
 @cli.command()
-@click.argument("component", required=False, type=click.Choice([*COMPONENTS, "supervisord"]))
+@click.argument("component", required=False)
 @click.option("-n", "--lines", default=50, show_default=True, help="Number of lines to show from the end of each log.")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until interrupted.")
 def logs(component: str | None, lines: int, follow: bool) -> None:
     """Show the logs of one component, or of all of them."""
     settings = get_settings()
-    names = [component] if component else list(COMPONENTS)
+    components = _components()
+    if component is not None and component not in (*components, "supervisord"):
+        raise click.BadParameter(f"unknown component {component!r}; choose one of {', '.join(components)}, supervisord")
+    names = [component] if component else components
     paths = [settings.log_dir / f"{name}.log" for name in names]
     existing = [str(path) for path in paths if path.exists()]
     if not existing:

@@ -13,6 +13,7 @@ import httpx
 from labs64.errors import ComponentUnhealthy
 from labs64.postgres import superuser_dsn
 from labs64.settings import PlatformSettings
+from router.replicas import router_replicas
 
 __all__ = ["Check", "checks_for", "wait_healthy"]
 
@@ -79,7 +80,10 @@ def checks_for(settings: PlatformSettings) -> dict[str, Check]:
     for name in ("users", "labs", "billing"):
         port = settings.subgraph_port(name)
         checks[name] = Check(name, settings.subgraph_url(name), _http_probe(f"http://{host}:{port}/health/ready"))
-    checks["router"] = Check("router", settings.router_url, _http_probe(settings.router_health_url))
+    for replica in router_replicas(settings):
+        checks[replica.name] = Check(replica.name, replica.url, _http_probe(replica.health_url))
+    stats_health = f"http://{host}:{settings.haproxy_stats_port}/health"
+    checks["haproxy"] = Check("haproxy", settings.haproxy_url, _http_probe(stats_health))
     return checks
 
 

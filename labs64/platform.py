@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -23,6 +24,11 @@ __all__ = ["Platform", "ComponentStatus"]
 Progress = Callable[[str], None]
 
 INFRASTRUCTURE = ("postgres", "redis")
+
+HAPROXY_BINARY = "/usr/sbin/haproxy"
+
+#: Steps of `up`, for the progress lines.
+STEP_COUNT = 9
 
 
 @dataclass(frozen=True)
@@ -89,21 +95,37 @@ class Platform:
                 "--no-access-log", "--timeout-graceful-shutdown", "10",
             ]
             programs.append(Program(name, command, environment=environment, directory=REPOSITORY_ROOT, priority=50))
-        programs.append(self._router_program())
+        programs.extend(self._router_programs())
+        programs.append(self._haproxy_program())
         return programs
 
-    def _router_program(self) -> Program:
+    def _router_programs(self) -> list[Program]:
         from router.build import router_binary_path
         from router.process import router_command, router_environment
+        from router.replicas import router_replicas
 
-        command = router_command(self.settings, self.settings.router_config_path)
-        command[0] = str(router_binary_path(self.settings))
         environment = {
             key: value
             for key, value in router_environment(dict(os.environ)).items()
             if key.startswith("APOLLO_") or key in ("RUST_LOG",)
         }
-        return Program("router", command, environment=environment, priority=90)
+        programs = []
+        for replica in router_replicas(self.settings):
+            command = router_command(self.settings, replica.config_path)
+            command[0] = str(router_binary_path(self.settings))
+            programs.append(Program(replica.name, command, environment=environment, priority=90))
+        return programs
+
+    def _haproxy_program(self) -> Program:
+        # -db keeps HAProxy in the foreground, as supervisord needs. SIGUSR1 is its soft stop:
+        # it stops accepting connections and exits once the open ones have finished.
+        command = [HAPROXY_BINARY, "-db", "-f", str(self.settings.run_dir / "haproxy.cfg")]
+        return Program("haproxy", command, priority=95, stop_signal="USR1", stop_wait_s=15)
+
+    def router_names(self) -> tuple[str, ...]:
+        from router.replicas import router_replicas
+
+        return tuple(replica.name for replica in router_replicas(self.settings))
 
     # -- up -----------------------------------------------------------------------------------
 
@@ -113,6 +135,7 @@ class Platform:
         self._step(1, "router binary", lambda: self._ensure_router(build_router))
         self.start_backends()
         self.start_router()
+        self.start_front_door()
         return time.monotonic() - started
 
     def start_backends(self) -> None:
@@ -129,15 +152,19 @@ class Platform:
         self._step(7, "subgraphs", lambda: self._start_and_wait(SUBGRAPH_NAMES))
 
     def start_router(self) -> None:
-        """Write and validate router.yaml, then start the router on the composed supergraph."""
-        self._step(8, "Apollo Router", self._start_router)
+        """Write and validate each replica's router.yaml, then start the replicas on the supergraph."""
+        self._step(8, "Apollo Router replicas", self._start_router)
+
+    def start_front_door(self) -> None:
+        """Write and check haproxy.cfg, then start HAProxy in front of the router replicas."""
+        self._step(9, "HAProxy", self._start_haproxy)
 
     def _step(self, number: int, title: str, action: Callable[[], object]) -> None:
         started = time.monotonic()
-        self.progress(f"[{number}/8] {title} ...")
+        self.progress(f"[{number}/{STEP_COUNT}] {title} ...")
         result = action()
         note = f" ({result})" if isinstance(result, str) and result else ""
-        self.progress(f"[{number}/8] {title}: ok in {time.monotonic() - started:.1f} s{note}")
+        self.progress(f"[{number}/{STEP_COUNT}] {title}: ok in {time.monotonic() - started:.1f} s{note}")
 
     def _ensure_router(self, build: bool) -> str:
         from router.build import build_router, router_binary_path
@@ -201,11 +228,30 @@ class Platform:
         from router.config import RouterConfig, write_router_config
         from router.process import validate_config
 
-        config = RouterConfig.from_settings(self.settings)
-        write_router_config(config, self.settings.router_config_path)
-        validate_config(router_binary_path(self.settings), self.settings.router_config_path)
-        self._start_and_wait(("router",))
-        return self.settings.router_url
+        from router.replicas import router_replicas
+
+        replicas = router_replicas(self.settings)
+        for replica in replicas:
+            config = RouterConfig.from_settings(
+                self.settings,
+                listen=f"{replica.host}:{replica.port}",
+                health_check_listen=f"{replica.host}:{replica.health_port}",
+            )
+            write_router_config(config, replica.config_path)
+        # The replicas' files differ only in their ports, so validating one of them is enough.
+        validate_config(router_binary_path(self.settings), replicas[0].config_path)
+        self._start_and_wait(tuple(replica.name for replica in replicas))
+        return ", ".join(replica.url for replica in replicas)
+
+    def _start_haproxy(self) -> str:
+        from deploy.haproxy import HAProxyConfig, write_haproxy_config
+
+        path = write_haproxy_config(HAProxyConfig.from_settings(self.settings), self.settings.run_dir / "haproxy.cfg")
+        check = subprocess.run([HAPROXY_BINARY, "-c", "-q", "-f", str(path)], capture_output=True, text=True)
+        if check.returncode != 0:
+            raise PlatformError(f"HAProxy rejected its generated configuration {path}:\n{check.stdout}{check.stderr}")
+        self._start_and_wait(("haproxy",))
+        return self.settings.haproxy_url
 
     # -- down and status ----------------------------------------------------------------------
 

@@ -37,6 +37,11 @@ def _test_settings(data_dir: Path) -> PlatformSettings:
         billing_port=4203 + offset * 10,
         router_port=4200 + offset * 10,
         router_health_port=8188 + offset,
+        router_replica_ports=[4205 + offset * 10],
+        router_replica_health_ports=[8288 + offset],
+        haproxy_port=4204 + offset * 10,
+        haproxy_stats_port=8388 + offset,
+        edge_port=4206 + offset * 10,
         supergraph_path=data_dir / "supergraph.graphql",
         startup_timeout_s=180,
     )
@@ -74,6 +79,7 @@ def platform(backends: Platform) -> Platform:
     if not binary.exists():
         pytest.fail(f"Apollo Router binary missing at {binary}: build it with `labs64 router build` (CI does this first).")
     backends.start_router()
+    backends.start_front_door()
     return backends
 
 
