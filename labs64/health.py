@@ -84,6 +84,7 @@ def checks_for(settings: PlatformSettings) -> dict[str, Check]:
         checks[replica.name] = Check(replica.name, replica.url, _http_probe(replica.health_url))
     stats_health = f"http://{host}:{settings.haproxy_stats_port}/health"
     checks["haproxy"] = Check("haproxy", settings.haproxy_url, _http_probe(stats_health))
+    checks["edge"] = Check("edge", settings.edge_url, _http_probe(f"{settings.edge_url}__edge/health"))
     return checks
 
 

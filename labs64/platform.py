@@ -28,7 +28,7 @@ INFRASTRUCTURE = ("postgres", "redis")
 HAPROXY_BINARY = "/usr/sbin/haproxy"
 
 #: Steps of `up`, for the progress lines.
-STEP_COUNT = 9
+STEP_COUNT = 10
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,7 @@ class Platform:
             programs.append(Program(name, command, environment=environment, directory=REPOSITORY_ROOT, priority=50))
         programs.extend(self._router_programs())
         programs.append(self._haproxy_program())
+        programs.append(self._edge_program())
         return programs
 
     def _router_programs(self) -> list[Program]:
@@ -121,6 +122,13 @@ class Platform:
         # it stops accepting connections and exits once the open ones have finished.
         command = [HAPROXY_BINARY, "-db", "-f", str(self.settings.run_dir / "haproxy.cfg")]
         return Program("haproxy", command, priority=95, stop_signal="USR1", stop_wait_s=15)
+
+    def _edge_program(self) -> Program:
+        from deploy.edge import EDGE_DIR, EDGE_ENVIRONMENT, EdgeConfig, edge_command
+
+        config = EdgeConfig.from_settings(self.settings)
+        command = edge_command(config, self.settings.run_dir / "edge-bindings.json")
+        return Program("edge", command, environment=EDGE_ENVIRONMENT, directory=EDGE_DIR, priority=97)
 
     def router_names(self) -> tuple[str, ...]:
         from router.replicas import router_replicas
@@ -156,8 +164,9 @@ class Platform:
         self._step(8, "Apollo Router replicas", self._start_router)
 
     def start_front_door(self) -> None:
-        """Write and check haproxy.cfg, then start HAProxy in front of the router replicas."""
+        """Start HAProxy in front of the router replicas, then the edge Worker in front of HAProxy."""
         self._step(9, "HAProxy", self._start_haproxy)
+        self._step(10, "edge Worker", self._start_edge)
 
     def _step(self, number: int, title: str, action: Callable[[], object]) -> None:
         started = time.monotonic()
@@ -252,6 +261,15 @@ class Platform:
             raise PlatformError(f"HAProxy rejected its generated configuration {path}:\n{check.stdout}{check.stderr}")
         self._start_and_wait(("haproxy",))
         return self.settings.haproxy_url
+
+    def _start_edge(self) -> str:
+        from deploy.edge import EdgeConfig, write_bindings, write_manifest
+
+        # The Worker bundles the manifest when it starts, so it always serves the current operations.
+        manifest = write_manifest()
+        write_bindings(EdgeConfig.from_settings(self.settings), self.settings.run_dir / "edge-bindings.json")
+        self._start_and_wait(("edge",))
+        return f"{self.settings.edge_url}, {len(manifest['operations'])} persisted operations"  # type: ignore[arg-type]
 
     # -- down and status ----------------------------------------------------------------------
 
