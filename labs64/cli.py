@@ -117,11 +117,13 @@ def seed(reset: bool, if_empty: bool) -> None:
 
 
 def _register_groups() -> None:
+    from deploy.edge.cli import edge_group
     from router.cli import router_group
     from schema.cli import schema_group
 
     cli.add_command(schema_group, "schema")
     cli.add_command(router_group, "router")
+    cli.add_command(edge_group, "edge")
 
 
 _register_groups()
