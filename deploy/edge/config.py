@@ -25,11 +25,11 @@ class EdgeConfig(BaseModel):
     origin_url: str = Field(description="HAProxy address the Worker forwards requests to.")
     development: bool = Field(True, description="Development mode: introspection passes the WAF.")
     safelist: bool = Field(False, description="Accept persisted operations only.")
-    max_body_bytes: int = Field(65536, gt=0, description="Largest request body, or GET query string, in bytes.")
-    max_depth: int = Field(10, gt=0, description="Deepest selection nesting of an operation.")
-    max_aliases: int = Field(20, gt=0, description="Most aliases in an operation, fragments expanded.")
-    max_root_fields: int = Field(10, gt=0, description="Most root fields an operation selects.")
-    max_tokens: int = Field(2000, gt=0, description="Most lexical tokens in an operation document.")
+    max_body_bytes: int = Field(65536, gt=0, description="Maximum size of a request body, or GET query string, in bytes.")
+    max_depth: int = Field(10, gt=0, description="Maximum selection nesting depth of an operation.")
+    max_aliases: int = Field(20, gt=0, description="Maximum aliases in an operation, fragments expanded.")
+    max_root_fields: int = Field(10, gt=0, description="Maximum root fields an operation selects.")
+    max_tokens: int = Field(2000, gt=0, description="Maximum lexical tokens in an operation document.")
     rate_limit_window_s: int = Field(60, gt=0, description="Length of a rate limit window, in seconds.")
     rate_limit_per_client: int = Field(600, gt=0, description="Requests per window from one client address.")
     rate_limit_per_token: int = Field(1200, gt=0, description="Requests per window with one bearer token.")
@@ -58,7 +58,7 @@ class EdgeConfig(BaseModel):
         return f"http://{self.host}:{self.port}/"
 
     def bindings(self) -> dict[str, str]:
-        """The Worker's environment bindings; every value is a string, as in wrangler.toml."""
+        """Return the Worker's environment bindings, every value a string as in wrangler.toml."""
         bindings = {
             "ORIGIN_URL": self.origin_url,
             "ENVIRONMENT": "development" if self.development else "production",
@@ -93,7 +93,7 @@ def write_bindings(config: EdgeConfig, path: Path) -> Path:
 
 
 def edge_command(config: EdgeConfig, bindings_path: Path) -> list[str]:
-    """The argv that serves the Worker in workerd; run it in EDGE_DIR."""
+    """Return the argv that serves the Worker in workerd; run it in EDGE_DIR."""
     node_modules = EDGE_DIR / "node_modules"
     if not (node_modules / "miniflare").is_dir():
         raise FileNotFoundError(f"the edge Worker's npm packages are missing in {node_modules}; run scripts/setup")

@@ -42,7 +42,9 @@ class Keys:
     def token(self, *, alg: str = "RS256", key: Any = None, kid: str | None = None, **claims: Any) -> str:
         now = int(time.time())
         payload = {"sub": "user-1", "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 300} | claims
-        signing_key = key if key is not None else (self.rsa if alg == "RS256" else self.ec)
+        signing_key = key
+        if signing_key is None:
+            signing_key = self.rsa if alg == "RS256" else self.ec
         return jwt.encode(payload, signing_key, algorithm=alg, headers={"kid": kid or ("rsa-1" if alg == "RS256" else "ec-1")})
 
 
@@ -65,7 +67,7 @@ def jwks_server(keys: Keys) -> Iterator[LocalServer]:
 
 @pytest.fixture(scope="session")
 def echo_origin() -> Iterator[LocalServer]:
-    """A GraphQL origin that records every request and answers {"data": {"__typename": "Query"}}."""
+    """A GraphQL origin that records every request and returns {"data": {"__typename": "Query"}}."""
     with LocalServer(lambda handler, body: (200, {"data": {"__typename": "Query"}})) as server:
         yield server
 

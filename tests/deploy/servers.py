@@ -10,7 +10,7 @@ from typing import Any
 
 
 class LocalServer:
-    """A ThreadingHTTPServer on an ephemeral loopback port, answering with ``respond``."""
+    """A ThreadingHTTPServer on an ephemeral loopback port, responding with what ``respond`` returns."""
 
     def __init__(self, respond: Callable[[BaseHTTPRequestHandler, bytes], tuple[int, Any]]) -> None:
         self.requests: list[dict[str, Any]] = []

@@ -1,4 +1,4 @@
-"""The generated haproxy.cfg: HAProxy accepts it, and it holds the failover settings."""
+"""The generated haproxy.cfg: HAProxy accepts it, and it contains the failover settings."""
 
 from __future__ import annotations
 
