@@ -1,6 +1,6 @@
 """Build the persisted operation manifest that the edge Worker serves and caches.
 
-Each ``operations/*.graphql`` file holds one named operation. A first-line comment
+Each ``operations/*.graphql`` file contains one named operation. A first-line comment
 ``# cache: SECONDS`` sets how long the edge may share its response (0: never cached). The
 manifest maps the SHA-256 of each document, the id clients send, to the document, its name,
 its type and its cache lifetime.

@@ -151,7 +151,7 @@ async function cachedResponse(request, url, operation, persisted, config, contex
   const origin = await forward(request, operation, config, context);
   const text = await origin.text();
   const cacheControl = `public, max-age=${persisted.cacheSeconds}`;
-  // Only complete answers are shared; a response with errors may be a passing failure.
+  // Only complete responses are shared, because a response with errors may be a passing failure.
   if (origin.status === 200 && !hasErrors(text)) {
     const stored = new Response(text, {
       headers: {
