@@ -8,10 +8,12 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from labs64.errors import PlatformError
+
 __all__ = ["HAProxyRuntime", "RuntimeAPIError", "ServerState"]
 
 
-class RuntimeAPIError(Exception):
+class RuntimeAPIError(PlatformError):
     """HAProxy's runtime API was unreachable or rejected a command."""
 
 

@@ -169,3 +169,12 @@ def test_tracing_headers_stripped(echo_edge: EdgeConfig, echo_origin: LocalServe
     assert set(tracing) & set(received) == set()
     assert received["x-custom"] == "kept"
     assert received["x-forwarded-for"] == client
+
+
+def test_live_path_forwarded_to_haproxy(platform: Platform) -> None:
+    response = httpx.get(f"{platform.settings.edge_url}live/updates", headers={"cf-connecting-ip": new_client_address()}, trust_env=False)
+
+    # HAProxy's live backend has no server yet, so its 503 shows the request went through.
+    assert response.status_code == 503
+    assert "Service Unavailable" in response.text
+    assert "x-labs64-cache" not in response.headers
