@@ -15,9 +15,14 @@ from labs64.settings import CONSUMER_MODULES, SUBGRAPH_NAMES, get_settings
 
 __all__ = ["main", "cli"]
 
-COMPONENTS = (
-    "postgres", "redis", "kafka", *SUBGRAPH_NAMES, "events-relay", *(f"{m}-consumer" for m in CONSUMER_MODULES), "router",
-)
+
+
+def _components() -> list[str]:
+    from router.replicas import router_replicas
+
+    replicas = [replica.name for replica in router_replicas(get_settings())]
+    consumers = [f"{module}-consumer" for module in CONSUMER_MODULES]
+    return ["postgres", "redis", "kafka", *SUBGRAPH_NAMES, "events-relay", *consumers, *replicas, "haproxy", "edge"]
 
 
 def _progress(message: str) -> None:
@@ -77,13 +82,16 @@ def _print_status(statuses: list) -> None:
 
 
 @cli.command()
-@click.argument("component", required=False, type=click.Choice([*COMPONENTS, "supervisord"]))
+@click.argument("component", required=False)
 @click.option("-n", "--lines", default=50, show_default=True, help="Number of lines to show from the end of each log.")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until interrupted.")
 def logs(component: str | None, lines: int, follow: bool) -> None:
     """Show the logs of one component, or of all of them."""
     settings = get_settings()
-    names = [component] if component else list(COMPONENTS)
+    components = _components()
+    if component is not None and component not in (*components, "supervisord"):
+        raise click.BadParameter(f"unknown component {component!r}; choose one of {', '.join(components)}, supervisord")
+    names = [component] if component else components
     paths = [settings.log_dir / f"{name}.log" for name in names]
     existing = [str(path) for path in paths if path.exists()]
     if not existing:
@@ -111,12 +119,14 @@ def seed(reset: bool, if_empty: bool) -> None:
 
 def _register_groups() -> None:
     from events.cli import events_group
+    from deploy.edge.cli import edge_group
     from router.cli import router_group
     from schema.cli import schema_group
 
     cli.add_command(schema_group, "schema")
     cli.add_command(router_group, "router")
     cli.add_command(events_group, "events")
+    cli.add_command(edge_group, "edge")
 
 
 _register_groups()

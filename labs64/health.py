@@ -14,6 +14,7 @@ import httpx
 from labs64.errors import ComponentUnhealthy
 from labs64.postgres import superuser_dsn
 from labs64.settings import CONSUMER_MODULES, PlatformSettings
+from router.replicas import router_replicas
 
 __all__ = ["Check", "checks_for", "wait_healthy"]
 
@@ -119,7 +120,11 @@ def checks_for(settings: PlatformSettings) -> dict[str, Check]:
     for program in ("events-relay", *(f"{module}-consumer" for module in CONSUMER_MODULES)):
         path = settings.heartbeat_path(program)
         checks[program] = Check(program, f"file://{path}", _heartbeat_probe(path))
-    checks["router"] = Check("router", settings.router_url, _http_probe(settings.router_health_url))
+    for replica in router_replicas(settings):
+        checks[replica.name] = Check(replica.name, replica.url, _http_probe(replica.health_url))
+    stats_health = f"http://{host}:{settings.haproxy_stats_port}/health"
+    checks["haproxy"] = Check("haproxy", settings.haproxy_url, _http_probe(stats_health))
+    checks["edge"] = Check("edge", settings.edge_url, _http_probe(f"{settings.edge_url}__edge/health"))
     return checks
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -29,7 +30,9 @@ INFRASTRUCTURE = ("postgres", "redis", "kafka")
 EVENT_PROGRAMS = ("events-relay", *(f"{module}-consumer" for module in CONSUMER_MODULES))
 
 #: Steps that `up` reports as "[n/TOTAL]".
-TOTAL_STEPS = 11
+TOTAL_STEPS = 13
+
+HAPROXY_BINARY = "/usr/sbin/haproxy"
 
 
 @dataclass(frozen=True)
@@ -111,21 +114,45 @@ class Platform:
             programs.append(
                 Program(f"{module}-consumer", [*events_command, "consume", module], environment=environment, directory=REPOSITORY_ROOT, priority=60)
             )
-        programs.append(self._router_program())
+        programs.extend(self._router_programs())
+        programs.append(self._haproxy_program())
+        programs.append(self._edge_program())
         return programs
 
-    def _router_program(self) -> Program:
+    def _router_programs(self) -> list[Program]:
         from router.build import router_binary_path
         from router.process import router_command, router_environment
+        from router.replicas import router_replicas
 
-        command = router_command(self.settings, self.settings.router_config_path)
-        command[0] = str(router_binary_path(self.settings))
         environment = {
             key: value
             for key, value in router_environment(dict(os.environ)).items()
             if key.startswith("APOLLO_") or key in ("RUST_LOG",)
         }
-        return Program("router", command, environment=environment, priority=90)
+        programs = []
+        for replica in router_replicas(self.settings):
+            command = router_command(self.settings, replica.config_path)
+            command[0] = str(router_binary_path(self.settings))
+            programs.append(Program(replica.name, command, environment=environment, priority=90))
+        return programs
+
+    def _haproxy_program(self) -> Program:
+        # -db keeps HAProxy in the foreground, as supervisord needs. SIGUSR1 is its soft stop:
+        # it stops accepting connections and exits once the open ones have finished.
+        command = [HAPROXY_BINARY, "-db", "-f", str(self.settings.run_dir / "haproxy.cfg")]
+        return Program("haproxy", command, priority=95, stop_signal="USR1", stop_wait_s=15)
+
+    def _edge_program(self) -> Program:
+        from deploy.edge import EDGE_DIR, EDGE_ENVIRONMENT, EdgeConfig, edge_command
+
+        config = EdgeConfig.from_settings(self.settings)
+        command = edge_command(config, self.settings.run_dir / "edge-bindings.json")
+        return Program("edge", command, environment=EDGE_ENVIRONMENT, directory=EDGE_DIR, priority=97)
+
+    def router_names(self) -> tuple[str, ...]:
+        from router.replicas import router_replicas
+
+        return tuple(replica.name for replica in router_replicas(self.settings))
 
     # -- up -----------------------------------------------------------------------------------
 
@@ -135,6 +162,7 @@ class Platform:
         self._step(1, "router binary", lambda: self._ensure_router(build_router))
         self.start_backends()
         self.start_router()
+        self.start_front_door()
         return time.monotonic() - started
 
     def start_backends(self) -> None:
@@ -154,8 +182,13 @@ class Platform:
         self._step(10, "event relay and consumers", lambda: self._start_and_wait(EVENT_PROGRAMS))
 
     def start_router(self) -> None:
-        """Write and validate router.yaml, then start the router on the composed supergraph."""
-        self._step(11, "Apollo Router", self._start_router)
+        """Write and validate each replica's router.yaml, then start the replicas on the supergraph."""
+        self._step(11, "Apollo Router replicas", self._start_router)
+
+    def start_front_door(self) -> None:
+        """Start HAProxy in front of the router replicas, then the edge Worker in front of HAProxy."""
+        self._step(12, "HAProxy", self._start_haproxy)
+        self._step(13, "edge Worker", self._start_edge)
 
     def _step(self, number: int, title: str, action: Callable[[], object]) -> None:
         started = time.monotonic()
@@ -239,11 +272,39 @@ class Platform:
         from router.config import RouterConfig, write_router_config
         from router.process import validate_config
 
-        config = RouterConfig.from_settings(self.settings)
-        write_router_config(config, self.settings.router_config_path)
-        validate_config(router_binary_path(self.settings), self.settings.router_config_path)
-        self._start_and_wait(("router",))
-        return self.settings.router_url
+        from router.replicas import router_replicas
+
+        replicas = router_replicas(self.settings)
+        for replica in replicas:
+            config = RouterConfig.from_settings(
+                self.settings,
+                listen=f"{replica.host}:{replica.port}",
+                health_check_listen=f"{replica.host}:{replica.health_port}",
+            )
+            write_router_config(config, replica.config_path)
+        # The replicas' files differ only in their ports, so validating one of them is enough.
+        validate_config(router_binary_path(self.settings), replicas[0].config_path)
+        self._start_and_wait(tuple(replica.name for replica in replicas))
+        return ", ".join(replica.url for replica in replicas)
+
+    def _start_haproxy(self) -> str:
+        from deploy.haproxy import HAProxyConfig, write_haproxy_config
+
+        path = write_haproxy_config(HAProxyConfig.from_settings(self.settings), self.settings.run_dir / "haproxy.cfg")
+        check = subprocess.run([HAPROXY_BINARY, "-c", "-q", "-f", str(path)], capture_output=True, text=True)
+        if check.returncode != 0:
+            raise PlatformError(f"HAProxy rejected its generated configuration {path}:\n{check.stdout}{check.stderr}")
+        self._start_and_wait(("haproxy",))
+        return self.settings.haproxy_url
+
+    def _start_edge(self) -> str:
+        from deploy.edge import EdgeConfig, write_bindings, write_manifest
+
+        # The Worker bundles the manifest when it starts, so it always serves the current operations.
+        manifest = write_manifest()
+        write_bindings(EdgeConfig.from_settings(self.settings), self.settings.run_dir / "edge-bindings.json")
+        self._start_and_wait(("edge",))
+        return f"{self.settings.edge_url}, {len(manifest['operations'])} persisted operations"  # type: ignore[arg-type]
 
     # -- down and status ----------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["PlatformSettings", "get_settings", "REPOSITORY_ROOT", "SUBGRAPH_NAMES", "CONSUMER_MODULES"]
@@ -70,6 +70,23 @@ class PlatformSettings(BaseSettings):
     kafka_controller_port: int = Field(19093, description="Port of the Kafka KRaft controller listener.")
     kafka_version: str = Field("4.1.2", description="Apache Kafka version whose jars are fetched from Maven Central and run.")
     kafka_heap: str = Field("512m", description="Maximum Java heap of the Kafka broker (the JVM's -Xmx value).")
+    router_replica_ports: list[int] = Field(
+        [4010], description="GraphQL ports of the router replicas after the first, which uses router_port."
+    )
+    router_replica_health_ports: list[int] = Field(
+        [8089], description="Health check ports of those replicas, in the same order."
+    )
+    haproxy_port: int = Field(8080, description="Port HAProxy balances GraphQL requests on, over the router replicas.")
+    haproxy_stats_port: int = Field(8404, description="Port of HAProxy's statistics page (/stats) and its own health check.")
+    edge_port: int = Field(8787, description="Port of the local edge Worker (workerd), the platform's public address.")
+    edge_jwks_url: str | None = Field(
+        None, description="JWKS URL the edge Worker verifies bearer tokens against; unset, tokens pass unverified."
+    )
+    edge_jwt_issuer: str | None = Field(None, description="Expected `iss` of bearer tokens; unset, any issuer passes.")
+    edge_jwt_audience: str | None = Field(None, description="Expected `aud` of bearer tokens; unset, any audience passes.")
+    edge_purge_secret: str = Field(
+        "labs64-local-purge-secret", description="Shared secret that authorizes cache purges at the edge (change it in production)."
+    )
 
     startup_timeout_s: float = Field(120.0, description="Seconds `up` waits for every health check.")
 
@@ -129,6 +146,23 @@ class PlatformSettings(BaseSettings):
     @property
     def router_health_url(self) -> str:
         return f"http://{self.host}:{self.router_health_port}/health?ready"
+
+    @model_validator(mode="after")
+    def _check_replica_ports(self) -> PlatformSettings:
+        if len(self.router_replica_ports) != len(self.router_replica_health_ports):
+            raise ValueError(
+                f"LABS64_ROUTER_REPLICA_PORTS {self.router_replica_ports} and LABS64_ROUTER_REPLICA_HEALTH_PORTS "
+                f"{self.router_replica_health_ports} must list the same number of ports, one pair per extra replica"
+            )
+        return self
+
+    @property
+    def haproxy_url(self) -> str:
+        return f"http://{self.host}:{self.haproxy_port}/"
+
+    @property
+    def edge_url(self) -> str:
+        return f"http://{self.host}:{self.edge_port}/"
 
     def to_environment(self) -> dict[str, str]:
         """Render these settings as ``LABS64_*`` variables, so child processes see the same values."""

@@ -22,7 +22,7 @@ def _echo_progress(message: str) -> None:
 
 @click.group("router")
 def router_group() -> None:
-    """Build and configure the Apollo Router."""
+    """Build, configure and restart the Apollo Router."""
 
 
 @router_group.command("build")
@@ -86,3 +86,20 @@ def _validate_rendered(config: RouterConfig, binary: Path, output: Path | None) 
                 f"{target} was rejected by `router config validate`:\n{error.output.strip()}"
             ) from error
     click.echo("router config validate: configuration is valid", err=True)
+
+
+@router_group.command("restart")
+@click.option(
+    "--drain-timeout",
+    "drain_timeout_s",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for a replica's open requests to finish before restarting it.",
+)
+def restart_command(drain_timeout_s: float) -> None:
+    """Restart the router replicas one at a time behind HAProxy, without failing requests."""
+    from deploy.haproxy.rolling import rolling_restart
+
+    seconds = rolling_restart(get_settings(), _echo_progress, drain_timeout_s=drain_timeout_s)
+    click.echo(f"router replicas restarted in {seconds:.1f} s")

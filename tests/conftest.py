@@ -39,6 +39,11 @@ def _test_settings(data_dir: Path) -> PlatformSettings:
         router_health_port=8188 + offset,
         kafka_port=19094 + offset * 2,
         kafka_controller_port=19095 + offset * 2,
+        router_replica_ports=[4205 + offset * 10],
+        router_replica_health_ports=[8288 + offset],
+        haproxy_port=4204 + offset * 10,
+        haproxy_stats_port=8388 + offset,
+        edge_port=4206 + offset * 10,
         supergraph_path=data_dir / "supergraph.graphql",
         startup_timeout_s=180,
     )
@@ -76,6 +81,7 @@ def platform(backends: Platform) -> Platform:
     if not binary.exists():
         pytest.fail(f"Apollo Router binary missing at {binary}: build it with `labs64 router build` (CI does this first).")
     backends.start_router()
+    backends.start_front_door()
     return backends
 
 
