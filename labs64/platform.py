@@ -23,6 +23,8 @@ __all__ = ["Platform", "ComponentStatus"]
 Progress = Callable[[str], None]
 
 INFRASTRUCTURE = ("postgres", "redis")
+IDENTITY = ("fief-redis", "fief")
+STEPS = 9
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class Platform:
                 priority=10,
             ),
         ]
+        programs.extend(self._identity_programs())
         for name in SUBGRAPH_NAMES:
             command = [
                 sys.executable, "-m", "uvicorn", f"subgraphs.{name}.app:create_app", "--factory",
@@ -91,6 +94,11 @@ class Platform:
             programs.append(Program(name, command, environment=environment, directory=REPOSITORY_ROOT, priority=50))
         programs.append(self._router_program())
         return programs
+
+    def _identity_programs(self) -> list[Program]:
+        from identity.server import fief_programs
+
+        return fief_programs(self.settings)
 
     def _router_program(self) -> Program:
         from router.build import router_binary_path
@@ -118,7 +126,7 @@ class Platform:
     def start_backends(self) -> None:
         """Start everything behind the router: PostgreSQL, Redis, migrations, supergraph, subgraphs."""
         settings = self.settings
-        for directory in (settings.data_dir, settings.run_dir, settings.log_dir, settings.redis_data_dir):
+        for directory in (settings.data_dir, settings.run_dir, settings.log_dir, settings.redis_data_dir, settings.fief_data_dir):
             directory.mkdir(parents=True, exist_ok=True)
 
         self._step(2, "PostgreSQL cluster", self._init_postgres)
@@ -126,18 +134,19 @@ class Platform:
         self._step(4, "PostgreSQL and Redis", lambda: self._start_and_wait(INFRASTRUCTURE))
         self._step(5, "databases and migrations", self._migrate)
         self._step(6, "supergraph composition", self.compose)
-        self._step(7, "subgraphs", lambda: self._start_and_wait(SUBGRAPH_NAMES))
+        self._step(7, "identity (Fief)", self._start_identity)
+        self._step(8, "subgraphs", lambda: self._start_and_wait(SUBGRAPH_NAMES))
 
     def start_router(self) -> None:
         """Write and validate router.yaml, then start the router on the composed supergraph."""
-        self._step(8, "Apollo Router", self._start_router)
+        self._step(9, "Apollo Router", self._start_router)
 
     def _step(self, number: int, title: str, action: Callable[[], object]) -> None:
         started = time.monotonic()
-        self.progress(f"[{number}/8] {title} ...")
+        self.progress(f"[{number}/{STEPS}] {title} ...")
         result = action()
         note = f" ({result})" if isinstance(result, str) and result else ""
-        self.progress(f"[{number}/8] {title}: ok in {time.monotonic() - started:.1f} s{note}")
+        self.progress(f"[{number}/{STEPS}] {title}: ok in {time.monotonic() - started:.1f} s{note}")
 
     def _ensure_router(self, build: bool) -> str:
         from router.build import build_router, router_binary_path
@@ -177,6 +186,16 @@ class Platform:
         except Exception:  # noqa: BLE001 - when supervisord cannot answer, keep waiting for the timeout
             return True
         return info["statename"] in ("STARTING", "RUNNING", "BACKOFF")
+
+    def _start_identity(self) -> str:
+        """Install Fief when missing, start it with its Redis, and converge its tenant, clients and users."""
+        from identity.bootstrap import bootstrap_fief
+        from identity.server import ensure_fief_environment
+
+        ensure_fief_environment(self.settings, self.progress)
+        self._start_and_wait(IDENTITY)
+        config = bootstrap_fief(self.settings, self.progress)
+        return config.issuer
 
     def _migrate(self) -> str:
         from subgraphs.kit.migrations import upgrade

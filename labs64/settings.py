@@ -61,6 +61,10 @@ class PlatformSettings(BaseSettings):
     )
     router_dev: bool = Field(True, description="Development mode: expose query plans and subgraph error details.")
 
+    fief_port: int = Field(58000, description="Port of the Fief identity server.")
+    fief_redis_port: int = Field(56390, description="Port of Fief's own Redis (Fief ignores the database number, so it gets its own).")
+    fief_version: str = Field("0.27.0", description="fief-server version, installed from identity/requirements.txt.")
+
     startup_timeout_s: float = Field(120.0, description="Seconds `up` waits for every health check.")
 
     @property
@@ -82,6 +86,14 @@ class PlatformSettings(BaseSettings):
     @property
     def postgres_data_dir(self) -> Path:
         return self.data_dir / "postgres"
+
+    @property
+    def fief_data_dir(self) -> Path:
+        return self.data_dir / "fief"
+
+    @property
+    def fief_url(self) -> str:
+        return f"http://{self.host}:{self.fief_port}"
 
 
     def subgraph_port(self, name: str) -> int:

@@ -37,6 +37,8 @@ def _test_settings(data_dir: Path) -> PlatformSettings:
         billing_port=4203 + offset * 10,
         router_port=4200 + offset * 10,
         router_health_port=8188 + offset,
+        fief_port=58100 + offset,
+        fief_redis_port=56490 + offset,
         supergraph_path=data_dir / "supergraph.graphql",
         startup_timeout_s=180,
     )

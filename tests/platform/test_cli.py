@@ -25,7 +25,7 @@ def test_status_json_lists_every_component(platform: Platform) -> None:
     components = {c["name"]: c for c in json.loads(result.stdout)["components"]}
 
     assert result.returncode == 0, result.stderr
-    assert set(components) == {"postgres", "redis", "users", "labs", "billing", "router"}
+    assert set(components) == {"postgres", "redis", "fief-redis", "fief", "users", "labs", "billing", "router"}
     assert all(c["healthy"] for c in components.values()), components
     assert all(isinstance(c["pid"], int) for c in components.values())
     assert components["router"]["url"] == platform.settings.router_url
