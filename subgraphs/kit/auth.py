@@ -1,0 +1,95 @@
+"""Authentication and authorization for every module: GraphQL errors and Strawberry permission classes.
+
+The router forwards the caller's ``Authorization`` header to each subgraph, and each subgraph
+verifies it itself; rules that need a row (is this user a member?) live beside the fields they
+guard in the module's schema, built on the helpers here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.permission import BasePermission
+from strawberry.types import Info
+
+from identity.verifier import Principal
+
+__all__ = [
+    "IsAuthenticated",
+    "OwnerOrPermission",
+    "Principal",
+    "current_principal",
+    "forbidden",
+    "requires_permission",
+    "unauthenticated",
+]
+
+UNAUTHENTICATED = "UNAUTHENTICATED"
+FORBIDDEN = "FORBIDDEN"
+
+
+def unauthenticated(reason: str) -> GraphQLError:
+    """The request has no valid token; the message says why and how to get one."""
+    return GraphQLError(f"Not authenticated: {reason}", extensions={"code": UNAUTHENTICATED})
+
+
+def forbidden(message: str, **details: object) -> GraphQLError:
+    """The caller is known but lacks the right for this field."""
+    return GraphQLError(message, extensions={"code": FORBIDDEN, **details})
+
+
+async def current_principal(info: Info[Any, Any]) -> Principal:
+    """The verified caller of this request; raises an UNAUTHENTICATED error otherwise."""
+    return await info.context.authenticate()
+
+
+class IsAuthenticated(BasePermission):
+    """Any caller with a valid token."""
+
+    message = "Not authenticated."
+    error_extensions = {"code": UNAUTHENTICATED}
+
+    async def has_permission(self, source: Any, info: Info[Any, Any], **kwargs: Any) -> bool:
+        await current_principal(info)
+        return True
+
+
+def requires_permission(codename: str) -> type[BasePermission]:
+    """A permission class that lets through callers whose token carries ``codename``."""
+
+    class HasPermission(BasePermission):
+        message = f"Forbidden: this field needs the {codename} permission."
+        error_extensions = {"code": FORBIDDEN, "permission": codename}
+
+        async def has_permission(self, source: Any, info: Info[Any, Any], **kwargs: Any) -> bool:
+            return (await current_principal(info)).has(codename)
+
+    # Strawberry names the schema directive of each permission class after the class.
+    HasPermission.__name__ = HasPermission.__qualname__ = "Requires" + "".join(
+        part.capitalize() for part in codename.replace(":", "_").split("_")
+    )
+    return HasPermission
+
+
+class OwnerOrPermission(BasePermission):
+    """Base of rules of the form "the user the parent object belongs to, or whoever holds a permission".
+
+    Subclasses set ``permission`` and implement :meth:`owner_of` to name the owning user's id.
+    """
+
+    permission: str = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.permission:
+            cls.message = f"Forbidden: only the owner or a holder of {cls.permission} may read this field."
+            cls.error_extensions = {"code": FORBIDDEN, "permission": cls.permission}
+
+    def owner_of(self, source: Any, kwargs: dict[str, Any]) -> uuid.UUID | None:
+        raise NotImplementedError
+
+    async def has_permission(self, source: Any, info: Info[Any, Any], **kwargs: Any) -> bool:
+        principal = await current_principal(info)
+        return principal.subject == self.owner_of(source, kwargs) or principal.has(self.permission)
