@@ -1,6 +1,15 @@
 """Shared kit of every module: app factory, database, DataLoaders, pagination, errors, logging."""
 
 from subgraphs.kit.app import REQUEST_ID_HEADER, create_subgraph_app
+from subgraphs.kit.auth import (
+    IsAuthenticated,
+    OwnerOrPermission,
+    Principal,
+    current_principal,
+    forbidden,
+    requires_permission,
+    unauthenticated,
+)
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.db import Database
 from subgraphs.kit.errors import NotFoundError, ValidationError, bad_user_input
@@ -14,6 +23,9 @@ __all__ = [
     "Connection",
     "Database",
     "Edge",
+    "IsAuthenticated",
+    "OwnerOrPermission",
+    "Principal",
     "NotFoundError",
     "PageInfo",
     "RequestContext",
@@ -21,6 +33,10 @@ __all__ = [
     "bad_user_input",
     "configure_logging",
     "create_subgraph_app",
+    "current_principal",
+    "forbidden",
+    "requires_permission",
+    "unauthenticated",
     "entity_loader",
     "group_loader",
     "paginate",

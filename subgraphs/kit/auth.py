@@ -2,12 +2,15 @@
 
 The router forwards the caller's ``Authorization`` header to each subgraph, and each subgraph
 verifies it itself; rules that need a row (is this user a member?) live beside the fields they
-guard in the module's schema, built on the helpers here.
+guard in the module's schema, built on the helpers here. Fields that can answer FORBIDDEN are
+nullable, so that a refusal nulls that field alone instead of spreading to its parent object and
+wiping out the rest of the response.
 """
 
 from __future__ import annotations
 
 import uuid
+from functools import cache
 from typing import Any
 
 from graphql import GraphQLError
@@ -56,8 +59,12 @@ class IsAuthenticated(BasePermission):
         return True
 
 
+@cache
 def requires_permission(codename: str) -> type[BasePermission]:
-    """A permission class that lets through callers whose token carries ``codename``."""
+    """A permission class that lets through callers whose token carries ``codename``.
+
+    Cached, so that every field guarded by one codename shares one class and one schema directive.
+    """
 
     class HasPermission(BasePermission):
         message = f"Forbidden: this field needs the {codename} permission."

@@ -12,14 +12,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from strawberry.types import Info
 
+from identity.catalog import ADMIN
 from subgraphs.kit import (
     Connection,
+    IsAuthenticated,
     NotFoundError,
     RequestContext,
     ValidationError,
     entity_loader,
     paginate,
+    current_principal,
     parse_id,
+    requires_permission,
     try_parse_id,
 )
 from subgraphs.users.models import OrganisationRecord, UserRecord
@@ -125,27 +129,33 @@ def _validate_new_user(data: CreateUserInput) -> ValidationError | None:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="One user by id, or null when none has it.")
+    @strawberry.field(description="The signed-in user's profile, or null when the users module has none yet.", permission_classes=[IsAuthenticated])
+    async def me(self, info: Info[RequestContext, None]) -> User | None:
+        principal = await current_principal(info)
+        record = await _user_loader(info).load(principal.subject)
+        return User.from_record(record) if record is not None else None
+
+    @strawberry.field(description="One user by id, or null when none has it.", permission_classes=[IsAuthenticated])
     async def user(self, info: Info[RequestContext, None], id: strawberry.ID) -> User | None:
         record = await _user_loader(info).load(parse_id(id))
         return User.from_record(record) if record is not None else None
 
-    @strawberry.field(description="One user by email address, or null.")
+    @strawberry.field(description="One user by email address, or null.", permission_classes=[IsAuthenticated])
     async def user_by_email(self, info: Info[RequestContext, None], email: str) -> User | None:
         async with info.context.database.session() as session:
             record = (await session.execute(select(UserRecord).where(UserRecord.email == email.lower()))).scalar_one_or_none()
         return User.from_record(record) if record is not None else None
 
-    @strawberry.field(description="All users, newest first.")
+    @strawberry.field(description="All users, newest first.", permission_classes=[IsAuthenticated])
     async def users(self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None) -> Connection[User]:
         return await paginate(info.context.database, select(UserRecord), UserRecord, first=first, after=after, to_node=User.from_record)
 
-    @strawberry.field(description="One organisation by id, or null.")
+    @strawberry.field(description="One organisation by id, or null.", permission_classes=[IsAuthenticated])
     async def organisation(self, info: Info[RequestContext, None], id: strawberry.ID) -> Organisation | None:
         record = await _organisation_loader(info).load(parse_id(id))
         return Organisation.from_record(record) if record is not None else None
 
-    @strawberry.field(description="All organisations, newest first.")
+    @strawberry.field(description="All organisations, newest first.", permission_classes=[IsAuthenticated])
     async def organisations(
         self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None
     ) -> Connection[Organisation]:
@@ -156,8 +166,8 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Create a user profile in an existing organisation.")
-    async def create_user(self, info: Info[RequestContext, None], input: CreateUserInput) -> CreateUserResult:
+    @strawberry.mutation(description="Create a user profile in an existing organisation.", permission_classes=[requires_permission(ADMIN)])
+    async def create_user(self, info: Info[RequestContext, None], input: CreateUserInput) -> CreateUserResult | None:
         invalid = _validate_new_user(input)
         if invalid is not None:
             return invalid
