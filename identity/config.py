@@ -36,7 +36,7 @@ class IdentityConfig:
     """Fief's internal id of the CLI client; the admin API mints tokens for it."""
     permission_ids: dict[str, str] = field(default_factory=dict)
     role_ids: dict[str, str] = field(default_factory=dict)
-    leeway_s: float = 30.0
+    leeway_s: float = 10.0
     """Clock skew tolerated on ``exp`` and ``nbf``."""
 
     @property

@@ -151,7 +151,12 @@ class FiefUserCheck:
             # Without an answer the request is refused: granting access to a possibly deleted user is worse.
             raise TokenInvalid(f"cannot confirm the user with the identity provider ({error}); try again shortly") from error
         if response.status_code >= 500:
-            raise TokenInvalid(f"the identity provider answered {response.status_code} when confirming the user; try again shortly")
+            # NOTE: Fief 0.27 answers 500 here for a deleted user (its UserDoesNotExistError is
+            # unhandled), so this branch also covers deletion. It is not cached: an outage heals.
+            raise TokenInvalid(
+                f"cannot confirm user {principal.subject} with the identity provider (it answered {response.status_code}); "
+                "the user may have been deleted, or Fief is failing"
+            )
         exists = response.status_code == 200 and response.json().get("sub") == str(principal.subject)
         if len(self._answers) >= self._max_entries:
             self._answers.clear()

@@ -1,0 +1,101 @@
+"""Signed-in users through the router: each sees their own experiments and invoices, and no one else's."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from identity.catalog import SEED_PASSWORD
+from identity.config import IdentityConfig
+from identity.oauth import sign_in_with_password
+from labs64.dataset import build_dataset, seed_id
+
+pytestmark = pytest.mark.platform
+
+DATASET = build_dataset()
+
+ME = """
+{
+  me {
+    id
+    email
+    experiments(first: 100) { totalCount edges { node { id } } }
+    invoices(first: 100) { totalCount edges { node { number } } }
+  }
+}
+"""
+
+
+async def _query(client: httpx.AsyncClient, token: str, query: str, **variables: object) -> dict:
+    response = await client.post("/", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _expected_experiments(ordinal: int) -> set[str]:
+    subject = seed_id("user", ordinal)
+    return {str(e.id) for e in DATASET.experiments if e.owner_id == subject or subject in e.member_ids}
+
+
+def _expected_invoices(ordinal: int) -> set[str]:
+    return {invoice.number for invoice in DATASET.invoices if invoice.user_id == seed_id("user", ordinal)}
+
+
+@pytest.mark.parametrize("ordinal", [3, 4])
+async def test_signed_in_user_sees_own_experiments_and_invoices(
+    anonymous_router_client: httpx.AsyncClient, identity: IdentityConfig, ordinal: int
+) -> None:
+    user = DATASET.users[ordinal]
+    tokens = sign_in_with_password(identity, user.email, SEED_PASSWORD)
+
+    body = await _query(anonymous_router_client, str(tokens["access_token"]), ME)
+
+    assert "errors" not in body, body.get("errors")
+    me = body["data"]["me"]
+    assert me["email"] == user.email
+    # Experiments created by other tests may add to the seeded ones, never remove from them.
+    assert _expected_experiments(ordinal) <= {edge["node"]["id"] for edge in me["experiments"]["edges"]}
+    assert {edge["node"]["number"] for edge in me["invoices"]["edges"]} == _expected_invoices(ordinal)
+
+
+async def test_two_users_see_different_data(anonymous_router_client: httpx.AsyncClient, identity: IdentityConfig) -> None:
+    first = sign_in_with_password(identity, DATASET.users[3].email, SEED_PASSWORD)["access_token"]
+    second = sign_in_with_password(identity, DATASET.users[4].email, SEED_PASSWORD)["access_token"]
+
+    mine = (await _query(anonymous_router_client, str(first), ME))["data"]["me"]
+    theirs = (await _query(anonymous_router_client, str(second), ME))["data"]["me"]
+
+    assert mine["id"] != theirs["id"]
+    assert {e["node"]["number"] for e in mine["invoices"]["edges"]}.isdisjoint(e["node"]["number"] for e in theirs["invoices"]["edges"])
+    own_only = _expected_experiments(3) - _expected_experiments(4)
+    assert own_only and own_only.isdisjoint(e["node"]["id"] for e in theirs["experiments"]["edges"])
+
+
+async def test_other_users_invoices_are_forbidden_and_the_rest_survives(
+    anonymous_router_client: httpx.AsyncClient, seeded_token
+) -> None:
+    query = "query($id: ID!) { user(id: $id) { email invoices(first: 1) { totalCount } } }"
+
+    body = await _query(anonymous_router_client, seeded_token(3), query, id=str(seed_id("user", 4)))
+
+    assert body["data"]["user"]["email"] == DATASET.users[4].email
+    assert body["data"]["user"]["invoices"] is None
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["FORBIDDEN"]
+
+
+async def test_billing_read_holder_sees_other_users_invoices(anonymous_router_client: httpx.AsyncClient, seeded_token) -> None:
+    query = "query($id: ID!) { user(id: $id) { invoices(first: 1) { totalCount } } }"
+
+    body = await _query(anonymous_router_client, seeded_token(1), query, id=str(seed_id("user", 4)))
+
+    assert "errors" not in body, body["errors"]
+    assert body["data"]["user"]["invoices"]["totalCount"] == 20
+
+
+async def test_no_token_is_unauthenticated(anonymous_router_client: httpx.AsyncClient) -> None:
+    response = await anonymous_router_client.post("/", json={"query": "{ me { email } plans { code } }"})
+    body = response.json()
+
+    assert response.status_code == 200
+    assert body["data"] is None
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["UNAUTHENTICATED", "UNAUTHENTICATED"]
