@@ -26,7 +26,7 @@ from identity.server import FiefSecrets, fief_domain, fief_venv_dir
 from labs64.dataset import build_dataset
 from labs64.settings import PlatformSettings
 
-__all__ = ["bootstrap_fief"]
+__all__ = ["bootstrap_fief", "cli_redirect_uri"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def bootstrap_fief(settings: PlatformSettings, progress: Progress = logger.info)
     with FiefAdmin(settings.fief_url, fief_secrets.admin_api_key) as admin:
         tenant = _ensure_tenant(admin)
         web = _ensure_client(admin, tenant["id"], catalog.WEB_CLIENT, list(catalog.WEB_REDIRECT_URIS))
-        cli = _ensure_client(admin, tenant["id"], catalog.CLI_CLIENT, [f"http://127.0.0.1:{catalog.CLI_REDIRECT_PORT}/callback"])
+        cli = _ensure_client(admin, tenant["id"], catalog.CLI_CLIENT, [cli_redirect_uri(settings)])
         permission_ids = _ensure_permissions(admin)
         role_ids = _ensure_roles(admin, permission_ids)
 
@@ -56,11 +56,16 @@ def bootstrap_fief(settings: PlatformSettings, progress: Progress = logger.info)
         web_client_id=web["client_id"],
         cli_client_id=cli["client_id"],
         cli_client_uuid=cli["id"],
+        cli_redirect_uri=cli_redirect_uri(settings),
         permission_ids=permission_ids,
         role_ids=role_ids,
     )
     config.write(identity_config_path(settings))
     return config
+
+
+def cli_redirect_uri(settings: PlatformSettings) -> str:
+    return f"http://127.0.0.1:{settings.fief_login_port}/callback"
 
 
 def _ensure_tenant(admin: FiefAdmin) -> dict[str, Any]:

@@ -12,7 +12,6 @@ __all__ = [
     "ADMIN",
     "BILLING_READ",
     "CLI_CLIENT",
-    "CLI_REDIRECT_PORT",
     "EXPERIMENTS_READ",
     "EXPERIMENTS_WRITE",
     "PERMISSIONS",
@@ -34,8 +33,6 @@ WEB_CLIENT = "Labs64 web"
 CLI_CLIENT = "Labs64 CLI"
 #: Browser apps in development redirect back to these after sign-in.
 WEB_REDIRECT_URIS = ("http://localhost:3000/callback", "http://127.0.0.1:3000/callback")
-#: `labs64 login` listens on this loopback port for the redirect; Fief matches redirect URIs exactly.
-CLI_REDIRECT_PORT = 58001
 
 EXPERIMENTS_READ = "experiments:read"
 EXPERIMENTS_WRITE = "experiments:write"

@@ -34,6 +34,8 @@ class IdentityConfig:
     cli_client_id: str = ""
     cli_client_uuid: str = ""
     """Fief's internal id of the CLI client; the admin API mints tokens for it."""
+    cli_redirect_uri: str = ""
+    """Loopback address `labs64 login` listens on; Fief matches redirect URIs exactly."""
     permission_ids: dict[str, str] = field(default_factory=dict)
     role_ids: dict[str, str] = field(default_factory=dict)
     leeway_s: float = 10.0

@@ -18,7 +18,7 @@ import httpx
 from identity.config import IdentityConfig
 from identity.errors import IdentityError
 
-__all__ = ["PkceRequest", "SignInFailed", "exchange_code", "sign_in_with_password"]
+__all__ = ["PkceRequest", "SignInFailed", "exchange_code", "submit_login_form", "sign_in_with_password"]
 
 _CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
@@ -85,30 +85,34 @@ def exchange_code(config: IdentityConfig, client_id: str, request: PkceRequest, 
     return response.json()
 
 
-def sign_in_with_password(config: IdentityConfig, email: str, password: str, client_id: str | None = None) -> dict[str, object]:
-    """Sign in through Fief's login form with the CLI client and return the token response."""
-    client_id = client_id or config.cli_client_id
-    from identity.catalog import CLI_REDIRECT_PORT
+def submit_login_form(authorize_url: str, redirect_uri: str, email: str, password: str) -> str:
+    """Do what a person does in the browser: open the authorize URL, fill in Fief's login form.
 
-    request = PkceRequest.create(config, client_id, f"http://127.0.0.1:{CLI_REDIRECT_PORT}/callback")
-    with httpx.Client(timeout=15, trust_env=False, follow_redirects=False) as browser:
-        response = browser.get(request.url)
-        # The authorize endpoint sends us to the login page of the tenant.
-        while response.status_code in (302, 303, 307) and not response.headers["location"].startswith(request.redirect_uri):
+    Returns the redirect back to ``redirect_uri``, with the code and state in its query.
+    """
+
+    def follow(browser: httpx.Client, response: httpx.Response) -> httpx.Response:
+        while response.status_code in (302, 303, 307) and not response.headers["location"].startswith(redirect_uri):
             response = browser.get(urljoin(str(response.url), response.headers["location"]))
+        return response
+
+    with httpx.Client(timeout=15, trust_env=False, follow_redirects=False) as browser:
+        # The authorize endpoint sends the browser on to the tenant's login page.
+        response = follow(browser, browser.get(authorize_url))
         if response.status_code != 200:
             raise SignInFailed(f"Fief's login page answered {response.status_code}: {response.text[:300]}")
-
-        login_url = str(response.url)
-        csrf = _csrf_token(response.text)
-        response = browser.post(login_url, data={"email": email, "password": password, "csrf_token": csrf})
-        while response.status_code in (302, 303, 307) and not response.headers["location"].startswith(request.redirect_uri):
-            response = browser.get(urljoin(str(response.url), response.headers["location"]))
+        form = {"email": email, "password": password, "csrf_token": _csrf_token(response.text)}
+        response = follow(browser, browser.post(str(response.url), data=form))
         if response.status_code not in (302, 303, 307):
             raise SignInFailed(f"Fief did not accept the credentials of {email} (status {response.status_code}); check email and password.")
-        code = request.code_from_redirect(response.headers["location"])
+        return response.headers["location"]
 
-    return exchange_code(config, client_id, request, code)
+
+def sign_in_with_password(config: IdentityConfig, email: str, password: str) -> dict[str, object]:
+    """Sign in through Fief's login form with the CLI client and return the token response."""
+    request = PkceRequest.create(config, config.cli_client_id, config.cli_redirect_uri)
+    location = submit_login_form(request.url, request.redirect_uri, email, password)
+    return exchange_code(config, config.cli_client_id, request, request.code_from_redirect(location))
 
 
 def _csrf_token(page: str) -> str:

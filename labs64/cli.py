@@ -108,23 +108,27 @@ def seed(reset: bool, if_empty: bool) -> None:
 
 
 def _register_groups() -> None:
+    from identity.cli import login, token, whoami
     from router.cli import router_group
     from schema.cli import schema_group
 
     cli.add_command(schema_group, "schema")
     cli.add_command(router_group, "router")
+    for command in (login, token, whoami):
+        cli.add_command(command)
 
 
 _register_groups()
 
 
 def main() -> None:
+    from identity.errors import IdentityError
     from router.build import RouterBuildError
     from router.process import RouterConfigInvalid
     from schema.composition import CompositionFailed, CompositionToolError
 
     try:
         cli(standalone_mode=True)
-    except (PlatformError, CompositionFailed, CompositionToolError, RouterBuildError, RouterConfigInvalid) as error:
+    except (PlatformError, CompositionFailed, CompositionToolError, RouterBuildError, RouterConfigInvalid, IdentityError) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)

@@ -64,6 +64,7 @@ class PlatformSettings(BaseSettings):
     fief_port: int = Field(58000, description="Port of the Fief identity server.")
     fief_redis_port: int = Field(56390, description="Port of Fief's own Redis (Fief ignores the database number, so it gets its own).")
     fief_version: str = Field("0.27.0", description="fief-server version, installed from identity/requirements.txt.")
+    fief_login_port: int = Field(58001, description="Loopback port `labs64 login` receives Fief's redirect on; registered with the CLI client.")
 
     startup_timeout_s: float = Field(120.0, description="Seconds `up` waits for every health check.")
 

@@ -43,6 +43,7 @@ def _test_settings(data_dir: Path) -> PlatformSettings:
         router_health_port=8188 + offset,
         fief_port=58100 + offset,
         fief_redis_port=56490 + offset,
+        fief_login_port=58200 + offset,
         supergraph_path=data_dir / "supergraph.graphql",
         startup_timeout_s=180,
     )
