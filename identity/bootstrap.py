@@ -1,22 +1,22 @@
 """Make a running Fief match the platform's catalog; safe to run at every start.
 
 Tenant, clients, permissions and roles go through Fief's admin API. The seeded users are written
-into Fief's workspace database instead, because the admin API cannot choose a user's id and the
+into Fief's workspace tables in PostgreSQL instead, because the admin API cannot choose a user's id and the
 modules' data already refers to the seeded ids; writing a thousand rows in one transaction also
 avoids a thousand Argon2 hashes (every seeded user shares one development password).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import sqlite3
 import subprocess
 import uuid
 from collections.abc import Callable
-from contextlib import closing
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
+
+import asyncpg
 
 from identity import catalog
 from identity.admin import FiefAdmin
@@ -118,16 +118,26 @@ def _ensure_roles(admin: FiefAdmin, permission_ids: dict[str, str]) -> dict[str,
     return role_ids
 
 
-def _workspace_database(settings: PlatformSettings) -> tuple[Path, str]:
-    """Path of the main workspace's SQLite file and its table prefix, from Fief's main database."""
-    main = settings.fief_data_dir / "fief.db"
-    with closing(sqlite3.connect(main, timeout=30)) as connection:
-        row = connection.execute(
-            "SELECT id, database_table_prefix FROM workspaces WHERE domain = ?", (fief_domain(settings),)
-        ).fetchone()
+def _fief_dsn(settings: PlatformSettings) -> dict[str, object]:
+    return {
+        "host": settings.host,
+        "port": settings.postgres_port,
+        "user": settings.postgres_user,
+        "password": settings.postgres_password,
+        "database": settings.database_name("fief"),
+    }
+
+
+async def _workspace_tables(connection: asyncpg.Connection, settings: PlatformSettings) -> str:
+    """The schema-qualified table name prefix of the main workspace, such as ``"<schema>".fief_``."""
+    row = await connection.fetchrow(
+        "SELECT id, database_table_prefix FROM workspaces WHERE domain = $1", fief_domain(settings)
+    )
     if row is None:
-        raise IdentityError(f"Fief has no workspace for {fief_domain(settings)} in {main}; is the Fief server started?")
-    return settings.fief_data_dir / row[0], row[1]
+        raise IdentityError(f"Fief has no workspace for {fief_domain(settings)}; is the Fief server started?")
+    # A workspace in Fief's own database keeps its tables in a schema named after its id.
+    schema = str(row["id"])
+    return f'"{schema}".{row["database_table_prefix"]}'
 
 
 def _hash_password(settings: PlatformSettings, password: str) -> str:
@@ -140,60 +150,62 @@ def _hash_password(settings: PlatformSettings, password: str) -> str:
     return result.stdout.strip()
 
 
-def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
 def _write_seeded_users(
     settings: PlatformSettings, tenant_id: str, permission_ids: dict[str, str], role_ids: dict[str, str]
 ) -> int:
+    return asyncio.run(_write_seeded_users_async(settings, tenant_id, permission_ids, role_ids))
+
+
+async def _write_seeded_users_async(
+    settings: PlatformSettings, tenant_id: str, permission_ids: dict[str, str], role_ids: dict[str, str]
+) -> int:
     """Insert missing seeded users with their roles and role permissions; return how many were added."""
-    path, prefix = _workspace_database(settings)
     users = build_dataset().users
-    now = _timestamp(datetime.now(UTC))
+    roles = {role.name: role for role in catalog.ROLES}
+    tenant = uuid.UUID(tenant_id)
+    now = datetime.now(UTC)
 
-    with closing(sqlite3.connect(path, timeout=30)) as connection, connection:
-        present = {row[0] for row in connection.execute(f"SELECT id FROM {prefix}users WHERE tenant_id = ?", (tenant_id,))}
-        missing = [user for user in users if str(user.id) not in present]
-        if missing:
-            hashed = _hash_password(settings, catalog.SEED_PASSWORD)
-            connection.executemany(
-                f"INSERT OR IGNORE INTO {prefix}users (id, created_at, updated_at, email, email_lower, email_verified, "
-                "hashed_password, is_active, tenant_id) VALUES (?, ?, ?, ?, ?, 1, ?, 1, ?)",
-                [(str(u.id), _timestamp(u.created_at), now, u.email, u.email.lower(), hashed, tenant_id) for u in missing],
+    connection = await asyncpg.connect(**_fief_dsn(settings))  # type: ignore[arg-type]
+    try:
+        prefix = await _workspace_tables(connection, settings)
+        async with connection.transaction():
+            present = {row["id"] for row in await connection.fetch(f"SELECT id FROM {prefix}users WHERE tenant_id = $1", tenant)}
+            missing = [user for user in users if user.id not in present]
+            if missing:
+                hashed = _hash_password(settings, catalog.SEED_PASSWORD)
+                await connection.executemany(
+                    f"INSERT INTO {prefix}users (id, created_at, updated_at, email, email_lower, email_verified, "
+                    "hashed_password, is_active, tenant_id) VALUES ($1, $2, $3, $4, $5, true, $6, true, $7) "
+                    "ON CONFLICT DO NOTHING",
+                    [(u.id, u.created_at, now, u.email, u.email.lower(), hashed, tenant) for u in missing],
+                )
+
+            # Roles and the permissions they grant are recomputed for seeded users on every run, so
+            # a changed catalog reaches them. Fief's worker does this for roles given in its dashboard.
+            seeded = [user.id for user in users]
+            our_roles = [uuid.UUID(role_id) for role_id in role_ids.values()]
+            await connection.execute(
+                f"DELETE FROM {prefix}user_permissions WHERE user_id = ANY($1) AND from_role_id = ANY($2)", seeded, our_roles
             )
-
-        # Roles and the permissions they grant are recomputed for seeded users on every run, so a
-        # changed catalog reaches them. Fief's worker does this for roles given in its dashboard.
-        seeded = [(ordinal, str(user.id)) for ordinal, user in enumerate(users)]
-        role_rows, permission_rows = [], []
-        for ordinal, user_id in seeded:
-            for role_name in catalog.roles_of_seeded_user(ordinal):
-                role_id = role_ids[role_name]
-                role_rows.append((str(uuid.uuid4()), now, now, user_id, role_id))
-                role = next(r for r in catalog.ROLES if r.name == role_name)
-                for codename in role.permissions:
-                    permission_rows.append((str(uuid.uuid4()), now, now, user_id, permission_ids[codename], role_id))
-        our_roles = tuple(role_ids.values())
-        marks = ",".join("?" * len(our_roles))
-        connection.execute("CREATE TEMP TABLE seeded_ids (id CHAR(36) PRIMARY KEY)")
-        connection.executemany("INSERT INTO seeded_ids VALUES (?)", [(user_id,) for _, user_id in seeded])
-        connection.execute(
-            f"DELETE FROM {prefix}user_permissions WHERE user_id IN (SELECT id FROM seeded_ids) AND from_role_id IN ({marks})",
-            our_roles,
-        )
-        connection.execute(
-            f"DELETE FROM {prefix}user_roles WHERE user_id IN (SELECT id FROM seeded_ids) AND role_id IN ({marks})", our_roles
-        )
-        # A seeded email already taken by another account was skipped above; write rows only for users that exist.
-        connection.executemany(
-            f"INSERT INTO {prefix}user_roles (id, created_at, updated_at, user_id, role_id) "
-            f"SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM {prefix}users WHERE id = ?)",
-            [(*row, row[3]) for row in role_rows],
-        )
-        connection.executemany(
-            f"INSERT INTO {prefix}user_permissions (id, created_at, updated_at, user_id, permission_id, from_role_id) "
-            f"SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM {prefix}users WHERE id = ?)",
-            [(*row, row[3]) for row in permission_rows],
-        )
+            await connection.execute(f"DELETE FROM {prefix}user_roles WHERE user_id = ANY($1) AND role_id = ANY($2)", seeded, our_roles)
+            role_rows, permission_rows = [], []
+            for ordinal, user in enumerate(users):
+                for role_name in catalog.roles_of_seeded_user(ordinal):
+                    role_id = uuid.UUID(role_ids[role_name])
+                    role_rows.append((uuid.uuid4(), now, now, user.id, role_id))
+                    for codename in roles[role_name].permissions:
+                        permission_rows.append((uuid.uuid4(), now, now, user.id, uuid.UUID(permission_ids[codename]), role_id))
+            # A seeded email already taken by another account was skipped above; write rows only for users that exist.
+            await connection.executemany(
+                f"INSERT INTO {prefix}user_roles (id, created_at, updated_at, user_id, role_id) "
+                f"SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM {prefix}users WHERE id = $4)",
+                role_rows,
+            )
+            await connection.executemany(
+                f"INSERT INTO {prefix}user_permissions (id, created_at, updated_at, user_id, permission_id, from_role_id) "
+                f"SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM {prefix}users WHERE id = $4)",
+                permission_rows,
+            )
+    finally:
+        await connection.close()
     return len(missing)

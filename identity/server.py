@@ -2,8 +2,8 @@
 
 Fief pins exact 2023 versions of its dependencies, so it lives in a virtual environment of its own
 under the cache directory, installed with uv from ``identity/requirements.txt``. Its database is a
-SQLite file in the platform's data directory, and it gets a Redis of its own because it ignores
-the Redis database number.
+database ``labs64_fief`` on the platform's PostgreSQL, and it gets a Redis of its own because it
+ignores the Redis database number.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ class FiefSecrets:
 
 
 def fief_environment(settings: PlatformSettings, fief_secrets: FiefSecrets) -> dict[str, str]:
-    """Fief's settings: loopback, plain HTTP, SQLite in the data directory, telemetry off."""
+    """Fief's settings: loopback, plain HTTP, the platform's PostgreSQL, telemetry off."""
     domain = fief_domain(settings)
     environment = {
         "TELEMETRY_ENABLED": "false",
@@ -127,9 +127,15 @@ def fief_environment(settings: PlatformSettings, fief_secrets: FiefSecrets) -> d
         "FIEF_CLIENT_ID": fief_secrets.client_id,
         "FIEF_CLIENT_SECRET": fief_secrets.client_secret,
         "FIEF_MAIN_ADMIN_API_KEY": fief_secrets.admin_api_key,
-        "DATABASE_TYPE": "SQLITE",
+        # SQLite answered "database is locked" once the worker wrote audit logs beside the server.
+        "DATABASE_TYPE": "POSTGRESQL",
+        "DATABASE_HOST": settings.host,
+        "DATABASE_PORT": str(settings.postgres_port),
+        "DATABASE_USERNAME": settings.postgres_user,
+        "DATABASE_PASSWORD": settings.postgres_password,
+        "DATABASE_NAME": settings.database_name("fief"),
+        "DATABASE_SSL_MODE": "disable",
         "DATABASE_LOCATION": str(settings.fief_data_dir),
-        "DATABASE_NAME": "fief.db",
         "REDIS_URL": f"redis://{settings.host}:{settings.fief_redis_port}",
         # 2048-bit RSA keys are the RS256 norm and take a fraction of the 4096-bit generation time.
         "GENERATED_JWK_SIZE": "2048",
@@ -143,7 +149,7 @@ def fief_environment(settings: PlatformSettings, fief_secrets: FiefSecrets) -> d
 
 
 def fief_programs(settings: PlatformSettings) -> list[Program]:
-    """Fief's Redis and the Fief server, as supervisord programs."""
+    """Fief's Redis, the Fief server and its worker, as supervisord programs."""
     fief = fief_venv_dir(settings) / "bin" / "fief"
     environment = fief_environment(settings, FiefSecrets.load_or_create(settings))
     # Fief reads a `.env` from its working directory; its own data directory has none.
@@ -167,5 +173,14 @@ def fief_programs(settings: PlatformSettings) -> list[Program]:
             environment=environment,
             directory=settings.fief_data_dir,
             priority=30,
+        ),
+        # The worker runs Fief's background tasks, among them granting default roles to new
+        # sign-ups and the permissions of roles given in the dashboard. One process, one thread.
+        Program(
+            "fief-worker",
+            [str(fief), "run-worker", "--processes", "1", "--threads", "1"],
+            environment=environment,
+            directory=settings.fief_data_dir,
+            priority=40,
         ),
     ]

@@ -186,6 +186,15 @@ class TokenVerifier:
         http = httpx.AsyncClient(timeout=5, trust_env=False)
         return cls(config, JwksCache(config.jwks_url, http), FiefUserCheck(config.userinfo_url, http), http)
 
+    async def userinfo(self, authorization: str | None) -> dict[str, Any]:
+        """Fief's userinfo for the caller (email and the like, which access tokens do not carry)."""
+        if self._http is None:
+            raise TokenInvalid("this verifier has no HTTP client to ask the identity provider with")
+        response = await self._http.get(self.config.userinfo_url, headers={"Authorization": f"Bearer {bearer_token(authorization)}"})
+        if response.status_code != 200:
+            raise TokenInvalid(f"the identity provider refused the userinfo request ({response.status_code})")
+        return dict(response.json())
+
     async def aclose(self) -> None:
         if self._http is not None:
             await self._http.aclose()

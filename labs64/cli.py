@@ -15,7 +15,7 @@ from labs64.settings import SUBGRAPH_NAMES, get_settings
 
 __all__ = ["main", "cli"]
 
-COMPONENTS = ("postgres", "redis", "fief-redis", "fief", *SUBGRAPH_NAMES, "router")
+COMPONENTS = ("postgres", "redis", "fief-redis", "fief", "fief-worker", *SUBGRAPH_NAMES, "router")
 
 
 def _progress(message: str) -> None:

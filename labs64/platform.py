@@ -194,6 +194,8 @@ class Platform:
 
         ensure_fief_environment(self.settings, self.progress)
         self._start_and_wait(IDENTITY)
+        # The worker serves no requests, so there is nothing to probe; supervisord checks that it stays up.
+        self.supervisor.start_program("fief-worker")
         config = bootstrap_fief(self.settings, self.progress)
         return config.issuer
 

@@ -46,6 +46,18 @@ class RequestContext:
         self.principal = await asyncio.shield(self._authentication)
         return self.principal
 
+    async def userinfo(self) -> dict[str, Any]:
+        """The identity provider's profile of the caller, such as their email address."""
+        from subgraphs.kit.auth import unauthenticated
+
+        await self.authenticate()
+        if self.verifier is None:
+            raise unauthenticated("this module has no token verifier configured.")
+        try:
+            return await self.verifier.userinfo(self.request.headers.get("authorization") if self.request is not None else None)
+        except (TokenMissing, TokenInvalid) as error:
+            raise unauthenticated(str(error)) from error
+
     async def _verify(self) -> Principal:
         from subgraphs.kit.auth import unauthenticated
 

@@ -109,6 +109,12 @@ class CreateUserInput:
     organisation_id: strawberry.ID
 
 
+@strawberry.input(description="The signed-in user's own profile, created once after signing up in Fief.")
+class RegisterProfileInput:
+    display_name: str
+    organisation_id: strawberry.ID
+
+
 CreateUserResult = Annotated[User | ValidationError | NotFoundError, strawberry.union("CreateUserResult")]
 
 
@@ -172,21 +178,42 @@ class Mutation:
         if invalid is not None:
             return invalid
 
-        organisation_id = uuid.UUID(input.organisation_id)
-        record = UserRecord(email=input.email.strip().lower(), display_name=input.display_name.strip(), organisation_id=organisation_id)
-        async with info.context.database.session() as session:
-            if await session.get(OrganisationRecord, organisation_id) is None:
-                return NotFoundError(message=f"Organisation {input.organisation_id} not found.", id=input.organisation_id)
-            session.add(record)
-            try:
-                await session.commit()
-            except IntegrityError:
-                return ValidationError(
-                    message=f"Email {record.email!r} is already registered: sign in instead, or use another address.",
-                    field="email",
-                    code="EMAIL_TAKEN",
-                )
-        return User.from_record(record)
+        record = UserRecord(email=input.email.strip().lower(), display_name=input.display_name.strip(), organisation_id=uuid.UUID(input.organisation_id))
+        return await _insert_profile(info, record)
+
+    @strawberry.mutation(
+        description="Create the signed-in user's profile under their Fief id and email, once, after signing up.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def register_profile(self, info: Info[RequestContext, None], input: RegisterProfileInput) -> CreateUserResult | None:
+        principal = await current_principal(info)
+        email = str((await info.context.userinfo()).get("email", ""))
+        invalid = _validate_new_user(CreateUserInput(email=email, display_name=input.display_name, organisation_id=input.organisation_id))
+        if invalid is not None:
+            return invalid
+        if await _user_loader(info).load(principal.subject) is not None:
+            return ValidationError(message=f"User {principal.subject} already has a profile: query `me` instead.", code="PROFILE_EXISTS")
+
+        record = UserRecord(
+            id=principal.subject, email=email.lower(), display_name=input.display_name.strip(), organisation_id=uuid.UUID(input.organisation_id)
+        )
+        return await _insert_profile(info, record)
+
+
+async def _insert_profile(info: Info[RequestContext, None], record: UserRecord) -> User | ValidationError | NotFoundError:
+    async with info.context.database.session() as session:
+        if await session.get(OrganisationRecord, record.organisation_id) is None:
+            return NotFoundError(message=f"Organisation {record.organisation_id} not found.", id=strawberry.ID(str(record.organisation_id)))
+        session.add(record)
+        try:
+            await session.commit()
+        except IntegrityError:
+            return ValidationError(
+                message=f"Email {record.email!r} is already registered: sign in instead, or use another address.",
+                field="email",
+                code="EMAIL_TAKEN",
+            )
+    return User.from_record(record)
 
 
 schema = strawberry.federation.Schema(query=Query, mutation=Mutation, types=[User, Organisation])

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+
 import httpx
+import jwt
 import pytest
 
+from identity.admin import FiefAdmin
 from identity.catalog import SEED_PASSWORD
 from identity.config import IdentityConfig
 from identity.oauth import sign_in_with_password
@@ -99,3 +104,32 @@ async def test_no_token_is_unauthenticated(anonymous_router_client: httpx.AsyncC
     assert response.status_code == 200
     assert body["data"] is None
     assert [error["extensions"]["code"] for error in body["errors"]] == ["UNAUTHENTICATED", "UNAUTHENTICATED"]
+
+
+async def test_new_sign_up_gets_default_role_and_registers_a_profile(
+    anonymous_router_client: httpx.AsyncClient, fief_admin: FiefAdmin, identity: IdentityConfig
+) -> None:
+    email = f"newcomer-{uuid.uuid4().hex[:8]}@example.com"
+    fief_admin.create("users", {"email": email, "password": "a-long-enough-passphrase-42", "email_verified": True, "tenant_id": identity.tenant_id})
+    # Fief's worker grants the default role shortly after the account exists.
+    for _ in range(40):
+        token = str(sign_in_with_password(identity, email, "a-long-enough-passphrase-42")["access_token"])
+        if "experiments:write" in jwt_permissions(token):
+            break
+        await asyncio.sleep(0.5)
+    register = """
+    mutation($org: ID!) { registerProfile(input: {displayName: "New Comer", organisationId: $org}) { __typename ... on User { id email } } }
+    """
+
+    before = await _query(anonymous_router_client, token, "{ me { id } }")
+    created = await _query(anonymous_router_client, token, register, org=str(DATASET.organisations[0].id))
+    after = await _query(anonymous_router_client, token, "{ me { email experiments(first: 1) { totalCount } } }")
+
+    assert "experiments:write" in jwt_permissions(token)
+    assert before["data"]["me"] is None
+    assert created["data"]["registerProfile"]["email"] == email
+    assert after["data"]["me"] == {"email": email, "experiments": {"totalCount": 0}}
+
+
+def jwt_permissions(token: str) -> list[str]:
+    return jwt.decode(token, options={"verify_signature": False})["permissions"]

@@ -7,13 +7,13 @@ Fief endpoint would hand out.
 
 from __future__ import annotations
 
+import asyncio
 import json
-import sqlite3
 import time
 import uuid
-from contextlib import closing
 from typing import Any
 
+import asyncpg
 import jwt
 
 from identity.catalog import TENANT_SLUG
@@ -28,14 +28,7 @@ class FiefSigningKey:
     """The Labs64 tenant's own RSA signing key, as Fief stores it."""
 
     def __init__(self, settings: PlatformSettings, config: IdentityConfig) -> None:
-        main = settings.fief_data_dir / "fief.db"
-        with closing(sqlite3.connect(main)) as connection:
-            workspace_id, prefix = connection.execute(
-                "SELECT id, database_table_prefix FROM workspaces WHERE domain = ?", (fief_domain(settings),)
-            ).fetchone()
-        with closing(sqlite3.connect(settings.fief_data_dir / workspace_id)) as connection:
-            (sign_jwk,) = connection.execute(f"SELECT sign_jwk FROM {prefix}tenants WHERE slug = ?", (TENANT_SLUG,)).fetchone()
-        self.jwk = json.loads(sign_jwk)
+        self.jwk = json.loads(asyncio.run(_read_sign_jwk(settings)))
         self.kid = self.jwk["kid"]
         self.key = jwt.PyJWK(self.jwk, algorithm="RS256").key
         self.config = config
@@ -55,3 +48,20 @@ class FiefSigningKey:
 
     def mint(self, claims: dict[str, Any]) -> str:
         return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.kid})
+
+
+async def _read_sign_jwk(settings: PlatformSettings) -> str:
+    connection = await asyncpg.connect(
+        host=settings.host,
+        port=settings.postgres_port,
+        user=settings.postgres_user,
+        password=settings.postgres_password,
+        database=settings.database_name("fief"),
+    )
+    try:
+        workspace_id, prefix = await connection.fetchrow(
+            "SELECT id, database_table_prefix FROM workspaces WHERE domain = $1", fief_domain(settings)
+        )
+        return await connection.fetchval(f'SELECT sign_jwk FROM "{workspace_id}".{prefix}tenants WHERE slug = $1', TENANT_SLUG)
+    finally:
+        await connection.close()
