@@ -8,8 +8,12 @@ It prints a table and writes benchmarks/results/token_verification.json. Three c
 
 - verify: signature and claims with the JWKS already cached; what every request pays.
 - authenticate: verify plus the cached "does the user still exist" answer; the steady state.
+- jwks_fetch: a fresh verifier per call checking signature and claims only, so one JWKS fetch
+  and verify; what the first request of a process pays before the user check.
 - cold: a fresh verifier per call, so JWKS fetch, verify and one userinfo call; what the first
-  request of a process, or the first after the user-check cache expires, pays.
+  request of a process pays. A user-check cache expiry alone costs cold minus jwks_fetch.
+- users_me_request: for scale, one whole `{ me { id } }` request to the users subgraph over HTTP,
+  which verifies the token once and reads one row.
 """
 
 from __future__ import annotations
@@ -26,10 +30,12 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
+
 from identity.admin import FiefAdmin
 from identity.config import IdentityConfig
 from identity.server import FiefSecrets
-from identity.verifier import TokenVerifier
+from identity.verifier import FiefUserCheck, JwksCache, TokenVerifier
 from labs64.dataset import seed_id
 from labs64.settings import get_settings
 
@@ -72,29 +78,40 @@ async def _run(iterations: int, cold_iterations: int) -> list[dict[str, float | 
     ]
     await verifier.aclose()
 
-    async def cold() -> None:
-        fresh = TokenVerifier.for_fief(config)
-        try:
-            await fresh.authenticate(header)
-        finally:
-            await fresh.aclose()
+    # Fresh caches on one shared HTTP client, so the cases time the fetches, not client set-up.
+    http = httpx.AsyncClient(timeout=5, trust_env=False)
 
+    async def jwks_fetch() -> None:
+        await TokenVerifier(config, JwksCache(config.jwks_url, http)).verify(token)
+
+    async def cold() -> None:
+        await TokenVerifier(config, JwksCache(config.jwks_url, http), FiefUserCheck(config.userinfo_url, http)).authenticate(header)
+
+    results.append(await _measure("jwks_fetch", cold_iterations, jwks_fetch, 60))
     results.append(await _measure("cold", cold_iterations, cold, 60))
+
+    async def users_me_request() -> None:
+        response = await http.post(settings.subgraph_url("users"), json={"query": "{ me { id } }"}, headers={"Authorization": header})
+        if response.json().get("errors"):
+            raise RuntimeError(f"the users subgraph refused the benchmark token: {response.text[:300]}")
+
+    results.append(await _measure("users_me_request", cold_iterations * 10, users_me_request, 60))
+    await http.aclose()
     return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=2000, help="Calls per warm case (each case stops after 60 s).")
-    parser.add_argument("--cold-iterations", type=int, default=50, help="Calls of the cold case.")
+    parser.add_argument("--cold-iterations", type=int, default=50, help="Calls of each cold case; the HTTP request case makes ten times as many.")
     arguments = parser.parse_args()
 
     print(f"measuring token verification against {get_settings().fief_url} ...", file=sys.stderr)
     results = asyncio.run(_run(arguments.iterations, arguments.cold_iterations))
 
-    print(f"{'case':<14}{'calls':>7}{'mean µs':>10}{'p50 µs':>10}{'p95 µs':>10}{'p99 µs':>10}{'calls/s':>10}")
+    print(f"{'case':<18}{'calls':>7}{'mean µs':>10}{'p50 µs':>10}{'p95 µs':>10}{'p99 µs':>10}{'calls/s':>10}")
     for row in results:
-        print(f"{row['case']:<14}{row['calls']:>7}{row['mean_us']:>10}{row['p50_us']:>10}{row['p95_us']:>10}{row['p99_us']:>10}{row['calls_per_s_one_core']:>10}")
+        print(f"{row['case']:<18}{row['calls']:>7}{row['mean_us']:>10}{row['p50_us']:>10}{row['p95_us']:>10}{row['p99_us']:>10}{row['calls_per_s_one_core']:>10}")
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
