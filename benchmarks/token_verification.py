@@ -7,7 +7,7 @@ Run `labs64 up` first (same LABS64_* settings), then:
 It prints a table and writes benchmarks/results/token_verification.json. Three cases:
 
 - verify: signature and claims with the JWKS already cached; what every request pays.
-- authenticate: verify plus the cached "does the user still exist" answer; the steady state.
+- authenticate: verify plus the cached result of the user check. This is the steady state.
 - jwks_fetch: a fresh verifier per call checking signature and claims only, so one JWKS fetch
   and verify; what the first request of a process pays before the user check.
 - cold: a fresh verifier per call, so JWKS fetch, verify and one userinfo call; what the first
@@ -93,7 +93,7 @@ async def _run(iterations: int, cold_iterations: int) -> list[dict[str, float | 
     async def users_me_request() -> None:
         response = await http.post(settings.subgraph_url("users"), json={"query": "{ me { id } }"}, headers={"Authorization": header})
         if response.json().get("errors"):
-            raise RuntimeError(f"the users subgraph refused the benchmark token: {response.text[:300]}")
+            raise RuntimeError(f"the users subgraph rejected the benchmark token, so nothing was measured: {response.text[:300]}")
 
     results.append(await _measure("users_me_request", cold_iterations * 10, users_me_request, 60))
     await http.aclose()

@@ -40,7 +40,7 @@ class FiefAdmin:
             raise FiefAdminError(f"Fief admin API unreachable at {self._client.base_url}{path}: {error}") from error
         if response.status_code >= 400:
             raise FiefAdminError(
-                f"Fief admin API {method} {path} answered {response.status_code}: {response.text[:500]}",
+                f"Fief admin API {method} {path} failed with status {response.status_code}: {response.text[:500]}",
                 status_code=response.status_code,
             )
         return response.json() if response.content else None

@@ -1,9 +1,10 @@
 """Make a running Fief match the platform's catalog; safe to run at every start.
 
 Tenant, clients, permissions and roles go through Fief's admin API. The seeded users are written
-into Fief's workspace tables in PostgreSQL instead, because the admin API cannot choose a user's id and the
-modules' data already refers to the seeded ids; writing a thousand rows in one transaction also
-avoids a thousand Argon2 hashes (every seeded user shares one development password).
+into Fief's workspace tables in PostgreSQL instead, because the admin API cannot choose a user's
+id and the modules' data already refers to the seeded ids. Writing a thousand rows in one
+transaction also avoids a thousand Argon2 hashes, since every seeded user shares one development
+password.
 """
 
 from __future__ import annotations

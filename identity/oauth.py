@@ -24,7 +24,7 @@ _CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"
 
 
 class SignInFailed(IdentityError):
-    """Fief did not hand out a code or a token; the message says at which step."""
+    """Fief issued no code or token. The message names the step that failed."""
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,10 @@ class PkceRequest:
         return cls(verifier, state, redirect_uri, f"{config.authorize_url}?{query}")
 
     def code_from_redirect(self, location: str) -> str:
-        """The code in the redirect back to us, after checking its state."""
+        """Return the code of the redirect back to the CLI, after checking its state."""
         query = parse_qs(urlparse(location).query)
         if "error" in query:
-            raise SignInFailed(f"Fief refused the sign-in: {query['error'][0]} {query.get('error_description', [''])[0]}".strip())
+            raise SignInFailed(f"Fief rejected the sign-in: {query['error'][0]} {query.get('error_description', [''])[0]}".strip())
         if query.get("state", [""])[0] != self.state:
             raise SignInFailed("the redirect's state does not match the request's; start the sign-in again.")
         if "code" not in query:
@@ -81,7 +81,7 @@ def exchange_code(config: IdentityConfig, client_id: str, request: PkceRequest, 
         trust_env=False,
     )
     if response.status_code != 200:
-        raise SignInFailed(f"Fief's token endpoint answered {response.status_code}: {response.text[:300]}")
+        raise SignInFailed(f"Fief's token endpoint failed with status {response.status_code}: {response.text[:300]}")
     return response.json()
 
 
@@ -100,7 +100,7 @@ def submit_login_form(authorize_url: str, redirect_uri: str, email: str, passwor
         # The authorize endpoint sends the browser on to the tenant's login page.
         response = follow(browser, browser.get(authorize_url))
         if response.status_code != 200:
-            raise SignInFailed(f"Fief's login page answered {response.status_code}: {response.text[:300]}")
+            raise SignInFailed(f"Fief's login page failed with status {response.status_code}: {response.text[:300]}")
         form = {"email": email, "password": password, "csrf_token": _csrf_token(response.text)}
         response = follow(browser, browser.post(str(response.url), data=form))
         if response.status_code not in (302, 303, 307):

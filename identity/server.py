@@ -44,7 +44,7 @@ def fief_venv_dir(settings: PlatformSettings) -> Path:
 
 
 def fief_domain(settings: PlatformSettings) -> str:
-    """The workspace domain; Fief answers only requests whose Host header equals it."""
+    """The workspace domain. Fief rejects requests whose Host header differs from it."""
     return f"{settings.host}:{settings.fief_port}"
 
 
@@ -127,7 +127,7 @@ def fief_environment(settings: PlatformSettings, fief_secrets: FiefSecrets) -> d
         "FIEF_CLIENT_ID": fief_secrets.client_id,
         "FIEF_CLIENT_SECRET": fief_secrets.client_secret,
         "FIEF_MAIN_ADMIN_API_KEY": fief_secrets.admin_api_key,
-        # SQLite answered "database is locked" once the worker wrote audit logs beside the server.
+        # With SQLite, sign-ins failed with "database is locked" once the worker wrote audit logs beside the server.
         "DATABASE_TYPE": "POSTGRESQL",
         "DATABASE_HOST": settings.host,
         "DATABASE_PORT": str(settings.postgres_port),

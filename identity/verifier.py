@@ -1,9 +1,10 @@
 """Access token verification for every module: JWKS signature, issuer, audience, expiry, and a live user.
 
 The algorithm comes from the key the ``kid`` names, never from the token, so ``alg: none`` and
-HS256 tokens signed with the public key fail before any signature check. Keys are cached; an
-unknown ``kid`` triggers one refetch (the provider may have rotated its key), and refetches are
-rate-limited so a stream of forged ``kid`` values cannot turn into a stream of JWKS requests.
+HS256 tokens signed with the public key fail before any signature check. Keys are cached. An
+unknown ``kid`` triggers one refetch, because the provider may have rotated its key, and
+refetches are rate-limited so that forged ``kid`` values cannot flood the provider with JWKS
+requests.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ _REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 
 @dataclass(frozen=True)
 class Principal:
-    """Who sent the request and what Fief lets them do."""
+    """The verified sender of a request and the permissions Fief granted them."""
 
     subject: uuid.UUID
     permissions: frozenset[str]
@@ -46,7 +47,7 @@ class Principal:
 
 
 def bearer_token(authorization: str | None) -> str:
-    """The token of an ``Authorization: Bearer`` header; raises TokenMissing or TokenInvalid."""
+    """Extract the token of an ``Authorization: Bearer`` header, or raise TokenMissing or TokenInvalid."""
     if not authorization:
         raise TokenMissing("no Authorization header: send `Authorization: Bearer <token>` (get one with `labs64 login`).")
     scheme, _, token = authorization.strip().partition(" ")
@@ -123,7 +124,7 @@ class SubjectCheck(Protocol):
 
 
 class FiefUserCheck:
-    """Asks Fief's userinfo endpoint whether the user still exists, remembering answers for ``ttl_s``.
+    """Checks with Fief's userinfo endpoint that the user still exists, and caches each result for ``ttl_s``.
 
     A signed token stays valid until it expires even after its user is deleted; this check closes
     that gap. NOTE: a user deleted less than ``ttl_s`` after their last request keeps access for
@@ -135,32 +136,32 @@ class FiefUserCheck:
         self._http = http
         self._ttl_s = ttl_s
         self._max_entries = max_entries
-        self._answers: dict[uuid.UUID, tuple[bool, float]] = {}
+        self._results: dict[uuid.UUID, tuple[bool, float]] = {}
         self.lookups = 0
 
     async def __call__(self, principal: Principal, token: str) -> bool:
-        answer = self._answers.get(principal.subject)
+        cached = self._results.get(principal.subject)
         now = time.monotonic()
-        if answer is not None and answer[1] > now:
-            return answer[0]
+        if cached is not None and cached[1] > now:
+            return cached[0]
 
         self.lookups += 1
         try:
             response = await self._http.get(self.userinfo_url, headers={"Authorization": f"Bearer {token}"})
         except httpx.HTTPError as error:
-            # Without an answer the request is refused: granting access to a possibly deleted user is worse.
+            # Without a result the request is rejected, because granting access to a possibly deleted user is worse.
             raise TokenInvalid(f"cannot confirm the user with the identity provider ({error}); try again shortly") from error
         if response.status_code >= 500:
-            # NOTE: Fief 0.27 answers 500 here for a deleted user (its UserDoesNotExistError is
-            # unhandled), so this branch also covers deletion. It is not cached: an outage heals.
+            # NOTE: Fief 0.27 returns 500 here for a deleted user (its UserDoesNotExistError is
+            # unhandled), so this branch also covers deletion. It is not cached, so an outage heals.
             raise TokenInvalid(
-                f"cannot confirm user {principal.subject} with the identity provider (it answered {response.status_code}); "
+                f"cannot confirm user {principal.subject} with the identity provider (status {response.status_code}); "
                 "the user may have been deleted, or Fief is failing"
             )
         exists = response.status_code == 200 and response.json().get("sub") == str(principal.subject)
-        if len(self._answers) >= self._max_entries:
-            self._answers.clear()
-        self._answers[principal.subject] = (exists, now + self._ttl_s)
+        if len(self._results) >= self._max_entries:
+            self._results.clear()
+        self._results[principal.subject] = (exists, now + self._ttl_s)
         return exists
 
 
@@ -182,7 +183,7 @@ class TokenVerifier:
 
     @classmethod
     def for_fief(cls, config: IdentityConfig) -> TokenVerifier:
-        """A verifier with its own HTTP client for the JWKS and userinfo calls; close it with :meth:`aclose`."""
+        """Build a verifier with its own HTTP client for the JWKS and userinfo calls. Close it with :meth:`aclose`."""
         http = httpx.AsyncClient(timeout=5, trust_env=False)
         return cls(config, JwksCache(config.jwks_url, http), FiefUserCheck(config.userinfo_url, http), http)
 
@@ -192,7 +193,7 @@ class TokenVerifier:
             raise TokenInvalid("this verifier has no HTTP client to ask the identity provider with")
         response = await self._http.get(self.config.userinfo_url, headers={"Authorization": f"Bearer {bearer_token(authorization)}"})
         if response.status_code != 200:
-            raise TokenInvalid(f"the identity provider refused the userinfo request ({response.status_code})")
+            raise TokenInvalid(f"the identity provider rejected the userinfo request (status {response.status_code})")
         return dict(response.json())
 
     async def aclose(self) -> None:

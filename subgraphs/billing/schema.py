@@ -37,6 +37,7 @@ from subgraphs.kit import (
     OwnerOrPermission,
     Principal,
     RequestContext,
+    RequiresPermission,
     ValidationError,
     current_principal,
     entity_loader,
@@ -287,12 +288,16 @@ class User:
     id: strawberry.ID
     row_id: strawberry.Private[uuid.UUID]
 
-    @strawberry.field(description="Plan of the user's active subscription, or null when the user has none.", permission_classes=[OwnBillingOrBillingRead])
+    @strawberry.field(description="Plan of the user's active subscription, or null when the user has none.", permission_classes=[OwnBillingOrBillingRead],
+        directives=[RequiresPermission(name=BILLING_READ)],
+    )
     async def plan(self, info: Info[RequestContext, None]) -> Plan | None:
         active = await _active_subscription_loader(info).load(self.row_id)
         return Plan.from_record(active.plan) if active is not None else None
 
-    @strawberry.field(description="The user's active subscription, or null when the user has none.", permission_classes=[OwnBillingOrBillingRead])
+    @strawberry.field(description="The user's active subscription, or null when the user has none.", permission_classes=[OwnBillingOrBillingRead],
+        directives=[RequiresPermission(name=BILLING_READ)],
+    )
     async def subscription(self, info: Info[RequestContext, None]) -> PlanSubscription | None:
         active = await _active_subscription_loader(info).load(self.row_id)
         if active is None:
@@ -301,7 +306,9 @@ class User:
         _plan_loader(info).prime(active.plan.id, active.plan)
         return PlanSubscription.from_record(active.subscription)
 
-    @strawberry.field(description="The user's invoices, newest first.", permission_classes=[OwnBillingOrBillingRead])
+    @strawberry.field(description="The user's invoices, newest first.", permission_classes=[OwnBillingOrBillingRead],
+        directives=[RequiresPermission(name=BILLING_READ)],
+    )
     async def invoices(
         self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None
     ) -> Connection[Invoice] | None:
@@ -360,7 +367,9 @@ async def _unknown_plan_error(session: AsyncSession, plan_code: str) -> Validati
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="One invoice by id, or null when none has it.", permission_classes=[IsAuthenticated, CanSeeInvoice])
+    @strawberry.field(description="One invoice by id, or null when none has it.", permission_classes=[IsAuthenticated, CanSeeInvoice],
+        directives=[RequiresPermission(name=BILLING_READ)],
+    )
     async def invoice(self, info: Info[RequestContext, None], id: strawberry.ID) -> Invoice | None:
         record = await _invoice_loader(info).load(parse_id(id))
         return Invoice.from_record(record) if record is not None else None
@@ -385,6 +394,7 @@ class Mutation:
         description="Move a user to another plan: cancel the active subscription and start a new one in one transaction. "
         "A user without a subscription gets one. Users change their own plan; admins anyone's.",
         permission_classes=[ChangesOwnPlan],
+        directives=[RequiresPermission(name=ADMIN)],
     )
     async def change_plan(self, info: Info[RequestContext, None], input: ChangePlanInput) -> ChangePlanResult | None:
         invalid = _validate_change_plan(input)

@@ -80,8 +80,8 @@ def create_subgraph_app(name: str, schema: Schema, database: Database, verifier:
 
     ``/health`` is liveness (the process serves requests); ``/health/ready`` is readiness (its
     database answers), which is what the process manager and load balancers wait on. Fields
-    guarded by permission classes verify the bearer token with ``verifier``; without one they
-    answer UNAUTHENTICATED.
+    guarded by permission classes verify the bearer token with ``verifier``. Without a verifier
+    they return UNAUTHENTICATED errors.
     """
 
     async def health(_: Request) -> Response:

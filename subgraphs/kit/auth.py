@@ -13,8 +13,10 @@ import uuid
 from functools import cache
 from typing import Any
 
+import strawberry
 from graphql import GraphQLError
 from strawberry.permission import BasePermission
+from strawberry.schema_directive import Location
 from strawberry.types import Info
 
 from identity.verifier import Principal
@@ -23,6 +25,7 @@ __all__ = [
     "IsAuthenticated",
     "OwnerOrPermission",
     "Principal",
+    "RequiresPermission",
     "current_principal",
     "forbidden",
     "requires_permission",
@@ -31,6 +34,19 @@ __all__ = [
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"
+
+
+@strawberry.federation.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="requiresPermission",
+    compose=True,
+    import_url="https://labs64.io/permission/v0.1",
+    description="Permission that grants access to this field; the module enforces it, with any row rules beside the field.",
+)
+class RequiresPermission:
+    """Documents a field's permission in the supergraph; composition keeps it, and the router ignores it."""
+
+    name: str
 
 
 def unauthenticated(reason: str) -> GraphQLError:

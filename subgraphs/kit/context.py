@@ -47,7 +47,7 @@ class RequestContext:
         return self.principal
 
     async def userinfo(self) -> dict[str, Any]:
-        """The identity provider's profile of the caller, such as their email address."""
+        """Fetch the caller's profile from the identity provider, such as their email address."""
         from subgraphs.kit.auth import unauthenticated
 
         await self.authenticate()

@@ -19,6 +19,7 @@ from subgraphs.kit import (
     NotFoundError,
     Principal,
     RequestContext,
+    RequiresPermission,
     ValidationError,
     current_principal,
     entity_loader,
@@ -97,6 +98,7 @@ class User:
     @strawberry.field(
         description="Experiments the user owns or is a member of, newest first; only those the caller may see.",
         permission_classes=[ReadsExperiments],
+        directives=[RequiresPermission(name=EXPERIMENTS_READ)],
     )
     async def experiments(
         self,
@@ -232,7 +234,9 @@ def _validate_transition(record: ExperimentRecord, data: TransitionExperimentInp
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="One experiment by id, or null.", permission_classes=[ReadsExperiments, CanSeeExperiment])
+    @strawberry.field(description="One experiment by id, or null.", permission_classes=[ReadsExperiments, CanSeeExperiment],
+        directives=[RequiresPermission(name=EXPERIMENTS_READ)],
+    )
     async def experiment(self, info: Info[RequestContext, None], id: strawberry.ID) -> Experiment | None:
         record = await _experiment_loader(info).load(parse_id(id))
         return Experiment.from_record(record) if record is not None else None
@@ -240,6 +244,7 @@ class Query:
     @strawberry.field(
         description="Every experiment the caller may see (all of them for admins), newest first, optionally of one status.",
         permission_classes=[ReadsExperiments],
+        directives=[RequiresPermission(name=EXPERIMENTS_READ)],
     )
     async def experiments(
         self,
@@ -259,6 +264,7 @@ class Mutation:
     @strawberry.mutation(
         description="Create a draft experiment owned by the caller (admins may name another owner).",
         permission_classes=[WritesExperiments],
+        directives=[RequiresPermission(name=EXPERIMENTS_WRITE)],
     )
     async def create_experiment(self, info: Info[RequestContext, None], input: CreateExperimentInput) -> CreateExperimentResult | None:
         invalid = _validate_new_experiment(input)
@@ -282,6 +288,7 @@ class Mutation:
     @strawberry.mutation(
         description="Move an experiment along its lifecycle; for its owner, its members and admins.",
         permission_classes=[WritesExperiments],
+        directives=[RequiresPermission(name=EXPERIMENTS_WRITE)],
     )
     async def transition_experiment(
         self, info: Info[RequestContext, None], input: TransitionExperimentInput

@@ -18,6 +18,7 @@ from subgraphs.kit import (
     IsAuthenticated,
     NotFoundError,
     RequestContext,
+    RequiresPermission,
     ValidationError,
     entity_loader,
     paginate,
@@ -172,7 +173,11 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Create a user profile in an existing organisation.", permission_classes=[requires_permission(ADMIN)])
+    @strawberry.mutation(
+        description="Create a user profile in an existing organisation.",
+        permission_classes=[requires_permission(ADMIN)],
+        directives=[RequiresPermission(name=ADMIN)],
+    )
     async def create_user(self, info: Info[RequestContext, None], input: CreateUserInput) -> CreateUserResult | None:
         invalid = _validate_new_user(input)
         if invalid is not None:

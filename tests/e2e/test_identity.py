@@ -76,7 +76,7 @@ async def test_two_users_see_different_data(anonymous_router_client: httpx.Async
     assert own_only and own_only.isdisjoint(e["node"]["id"] for e in theirs["experiments"]["edges"])
 
 
-async def test_other_users_invoices_are_forbidden_and_the_rest_survives(
+async def test_foreign_invoices_forbidden_rest_intact(
     anonymous_router_client: httpx.AsyncClient, seeded_token
 ) -> None:
     query = "query($id: ID!) { user(id: $id) { email invoices(first: 1) { totalCount } } }"
@@ -106,7 +106,7 @@ async def test_no_token_is_unauthenticated(anonymous_router_client: httpx.AsyncC
     assert [error["extensions"]["code"] for error in body["errors"]] == ["UNAUTHENTICATED", "UNAUTHENTICATED"]
 
 
-async def test_new_sign_up_gets_default_role_and_registers_a_profile(
+async def test_new_sign_up_registers_profile(
     anonymous_router_client: httpx.AsyncClient, fief_admin: FiefAdmin, identity: IdentityConfig
 ) -> None:
     email = f"newcomer-{uuid.uuid4().hex[:8]}@example.com"

@@ -20,7 +20,7 @@ def test_second_run_changes_nothing(backends: Platform, identity: IdentityConfig
     assert messages == ["Fief tenant labs64: 4 permissions, 4 roles, 0 seeded users added"]
 
 
-def test_seeded_users_have_the_users_modules_ids_and_emails(fief_admin: FiefAdmin) -> None:
+def test_seeded_users_keep_module_ids(fief_admin: FiefAdmin) -> None:
     users = build_dataset().users
 
     for user in (users[0], users[500], users[-1]):

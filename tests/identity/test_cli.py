@@ -45,7 +45,7 @@ def test_token_for_an_unknown_email_names_it(environment: dict[str, str]) -> Non
     assert "nobody@example.com" in result.stderr
 
 
-def test_whoami_without_a_token_says_how_to_sign_in(environment: dict[str, str]) -> None:
+def test_whoami_without_token_fails(environment: dict[str, str]) -> None:
     result = _run(environment, "whoami")
 
     assert result.returncode == 1
