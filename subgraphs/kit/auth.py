@@ -1,8 +1,8 @@
 """Authentication and authorization for every module: GraphQL errors and Strawberry permission classes.
 
 The router forwards the caller's ``Authorization`` header to each subgraph, and each subgraph
-verifies it itself; rules that need a row (is this user a member?) live beside the fields they
-guard in the module's schema, built on the helpers here. Fields that can answer FORBIDDEN are
+verifies it itself. Rules that need a row, such as "is this user a member?", live beside the
+fields they guard in the module's schema and are built on the helpers here. Fields that can answer FORBIDDEN are
 nullable, so that a refusal nulls that field alone instead of spreading to its parent object and
 wiping out the rest of the response.
 """
@@ -50,17 +50,17 @@ class RequiresPermission:
 
 
 def unauthenticated(reason: str) -> GraphQLError:
-    """The request has no valid token; the message says why and how to get one."""
+    """Build the error for a request without a valid token, naming the reason and how to get one."""
     return GraphQLError(f"Not authenticated: {reason}", extensions={"code": UNAUTHENTICATED})
 
 
 def forbidden(message: str, **details: object) -> GraphQLError:
-    """The caller is known but lacks the right for this field."""
+    """Build the error for a known caller who lacks the right for this field."""
     return GraphQLError(message, extensions={"code": FORBIDDEN, **details})
 
 
 async def current_principal(info: Info[Any, Any]) -> Principal:
-    """The verified caller of this request; raises an UNAUTHENTICATED error otherwise."""
+    """Return the verified caller of this request, or raise an UNAUTHENTICATED error."""
     return await info.context.authenticate()
 
 
@@ -77,7 +77,7 @@ class IsAuthenticated(BasePermission):
 
 @cache
 def requires_permission(codename: str) -> type[BasePermission]:
-    """A permission class that lets through callers whose token carries ``codename``.
+    """Build a permission class that lets through callers whose token carries ``codename``.
 
     Cached, so that every field guarded by one codename shares one class and one schema directive.
     """
