@@ -22,7 +22,10 @@ def _components() -> list[str]:
 
     replicas = [replica.name for replica in router_replicas(get_settings())]
     consumers = [f"{module}-consumer" for module in CONSUMER_MODULES]
-    return ["postgres", "redis", "kafka", *SUBGRAPH_NAMES, "events-relay", *consumers, *replicas, "haproxy", "edge"]
+    return [
+        "postgres", "redis", "kafka", "fief-redis", "fief", "fief-worker", *SUBGRAPH_NAMES,
+        "events-relay", *consumers, *replicas, "haproxy", "edge",
+    ]
 
 
 def _progress(message: str) -> None:
@@ -120,6 +123,7 @@ def seed(reset: bool, if_empty: bool) -> None:
 def _register_groups() -> None:
     from events.cli import events_group
     from deploy.edge.cli import edge_group
+    from identity.cli import login, token, whoami
     from router.cli import router_group
     from schema.cli import schema_group
 
@@ -127,18 +131,21 @@ def _register_groups() -> None:
     cli.add_command(router_group, "router")
     cli.add_command(events_group, "events")
     cli.add_command(edge_group, "edge")
+    for command in (login, token, whoami):
+        cli.add_command(command)
 
 
 _register_groups()
 
 
 def main() -> None:
+    from identity.errors import IdentityError
     from router.build import RouterBuildError
     from router.process import RouterConfigInvalid
     from schema.composition import CompositionFailed, CompositionToolError
 
     try:
         cli(standalone_mode=True)
-    except (PlatformError, CompositionFailed, CompositionToolError, RouterBuildError, RouterConfigInvalid) as error:
+    except (PlatformError, CompositionFailed, CompositionToolError, RouterBuildError, RouterConfigInvalid, IdentityError) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)

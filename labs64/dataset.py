@@ -1,6 +1,6 @@
 """The deterministic seed data set shared by every module.
 
-Ids are UUIDv5 values derived from a fixed namespace and an ordinal, and every random choice
+Ids are name-based UUIDs derived from a fixed namespace and an ordinal, and every random choice
 comes from one seeded generator, so two runs produce the same rows byte for byte and tests or
 benchmarks can name a seeded user by its ordinal.
 """
@@ -51,8 +51,12 @@ _TOPICS = ["protein folding", "catalyst yield", "battery cycling", "crop resilie
 
 
 def seed_id(kind: str, ordinal: int) -> uuid.UUID:
-    """Id of the ``ordinal``-th seeded object of ``kind`` (``user``, ``experiment``...)."""
-    return uuid.uuid5(NAMESPACE, f"{kind}:{ordinal}")
+    """Id of the ``ordinal``-th seeded object of ``kind`` (``user``, ``experiment``...).
+
+    The UUIDv5 hash carries version 4 bits, because Fief, which holds the seeded users under the
+    same ids, accepts only version 4 UUIDs in its admin API and dashboard.
+    """
+    return uuid.UUID(bytes=uuid.uuid5(NAMESPACE, f"{kind}:{ordinal}").bytes, version=4)
 
 
 @dataclass(frozen=True)

@@ -55,9 +55,9 @@ def _postgres_probe(settings: PlatformSettings) -> Callable[[], Awaitable[None]]
     return probe
 
 
-def _redis_probe(settings: PlatformSettings) -> Callable[[], Awaitable[None]]:
+def _redis_probe(settings: PlatformSettings, port: int | None = None) -> Callable[[], Awaitable[None]]:
     async def probe() -> None:
-        reader, writer = await asyncio.open_connection(settings.host, settings.redis_port)
+        reader, writer = await asyncio.open_connection(settings.host, port or settings.redis_port)
         try:
             writer.write(b"PING\r\n")
             await writer.drain()
@@ -114,6 +114,9 @@ def checks_for(settings: PlatformSettings) -> dict[str, Check]:
         "redis": Check("redis", f"redis://{host}:{settings.redis_port}", _redis_probe(settings)),
         "kafka": Check("kafka", f"kafka://{settings.kafka_bootstrap_servers}", _kafka_probe(settings)),
     }
+    checks["fief-redis"] = Check("fief-redis", f"redis://{host}:{settings.fief_redis_port}", _redis_probe(settings, settings.fief_redis_port))
+    # Fief answers only when the Host header names its workspace domain, which this URL does.
+    checks["fief"] = Check("fief", settings.fief_url, _http_probe(f"{settings.fief_url}/.well-known/openid-configuration"))
     for name in ("users", "labs", "billing"):
         port = settings.subgraph_port(name)
         checks[name] = Check(name, settings.subgraph_url(name), _http_probe(f"http://{host}:{port}/health/ready"))

@@ -26,11 +26,14 @@ Progress = Callable[[str], None]
 
 INFRASTRUCTURE = ("postgres", "redis", "kafka")
 
+#: Fief and its own Redis; its worker has no health check and is started after them.
+IDENTITY = ("fief-redis", "fief")
+
 #: Event programs: the outbox relay of every module's database and one consumer per reacting module.
 EVENT_PROGRAMS = ("events-relay", *(f"{module}-consumer" for module in CONSUMER_MODULES))
 
 #: Steps that `up` reports as "[n/TOTAL]".
-TOTAL_STEPS = 13
+TOTAL_STEPS = 14
 
 HAPROXY_BINARY = "/usr/sbin/haproxy"
 
@@ -99,6 +102,7 @@ class Platform:
                 stop_wait_s=60,
             ),
         ]
+        programs.extend(self._identity_programs())
         for name in SUBGRAPH_NAMES:
             command = [
                 sys.executable, "-m", "uvicorn", f"subgraphs.{name}.app:create_app", "--factory",
@@ -118,6 +122,11 @@ class Platform:
         programs.append(self._haproxy_program())
         programs.append(self._edge_program())
         return programs
+
+    def _identity_programs(self) -> list[Program]:
+        from identity.server import fief_programs
+
+        return fief_programs(self.settings)
 
     def _router_programs(self) -> list[Program]:
         from router.build import router_binary_path
@@ -168,7 +177,7 @@ class Platform:
     def start_backends(self) -> None:
         """Start everything behind the router: PostgreSQL, Redis, migrations, supergraph, subgraphs."""
         settings = self.settings
-        for directory in (settings.data_dir, settings.run_dir, settings.log_dir, settings.redis_data_dir):
+        for directory in (settings.data_dir, settings.run_dir, settings.log_dir, settings.redis_data_dir, settings.fief_data_dir):
             directory.mkdir(parents=True, exist_ok=True)
 
         self._step(2, "PostgreSQL cluster", self._init_postgres)
@@ -178,17 +187,19 @@ class Platform:
         self._step(6, "databases and migrations", self._migrate)
         self._step(7, "Kafka topics", self._create_topics)
         self._step(8, "supergraph composition", self.compose)
-        self._step(9, "subgraphs", lambda: self._start_and_wait(SUBGRAPH_NAMES))
-        self._step(10, "event relay and consumers", lambda: self._start_and_wait(EVENT_PROGRAMS))
+        # The modules read Fief's issuer and JWKS address at start, so identity comes first.
+        self._step(9, "identity (Fief)", self._start_identity)
+        self._step(10, "subgraphs", lambda: self._start_and_wait(SUBGRAPH_NAMES))
+        self._step(11, "event relay and consumers", lambda: self._start_and_wait(EVENT_PROGRAMS))
 
     def start_router(self) -> None:
         """Write and validate each replica's router.yaml, then start the replicas on the supergraph."""
-        self._step(11, "Apollo Router replicas", self._start_router)
+        self._step(12, "Apollo Router replicas", self._start_router)
 
     def start_front_door(self) -> None:
         """Start HAProxy in front of the router replicas, then the edge Worker in front of HAProxy."""
-        self._step(12, "HAProxy", self._start_haproxy)
-        self._step(13, "edge Worker", self._start_edge)
+        self._step(13, "HAProxy", self._start_haproxy)
+        self._step(14, "edge Worker", self._start_edge)
 
     def _step(self, number: int, title: str, action: Callable[[], object]) -> None:
         started = time.monotonic()
@@ -246,6 +257,18 @@ class Platform:
         except Exception:  # noqa: BLE001 - when supervisord cannot answer, keep waiting for the timeout
             return True
         return info["statename"] in ("STARTING", "RUNNING", "BACKOFF")
+
+    def _start_identity(self) -> str:
+        """Install Fief when missing, start it with its Redis, and converge its tenant, clients and users."""
+        from identity.bootstrap import bootstrap_fief
+        from identity.server import ensure_fief_environment
+
+        ensure_fief_environment(self.settings, self.progress)
+        self._start_and_wait(IDENTITY)
+        # The worker serves no requests, so there is nothing to probe; supervisord checks that it stays up.
+        self.supervisor.start_program("fief-worker")
+        config = bootstrap_fief(self.settings, self.progress)
+        return config.issuer
 
     def _migrate(self) -> str:
         from schema.registry import migrate_registry

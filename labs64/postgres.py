@@ -124,7 +124,8 @@ async def ensure_databases(settings: PlatformSettings) -> None:
         password = settings.postgres_password.replace("'", "''")
         verb = "ALTER" if role_exists else "CREATE"
         await connection.execute(f"{verb} ROLE \"{settings.postgres_user}\" LOGIN PASSWORD '{password}'")
-        for name in SUBGRAPH_NAMES:
+        # Fief keeps its tenants, clients and users in a database of its own on the same server.
+        for name in (*SUBGRAPH_NAMES, "fief"):
             database = settings.database_name(name)
             if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
                 await connection.execute(f'CREATE DATABASE "{database}" OWNER "{settings.postgres_user}"')

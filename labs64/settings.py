@@ -87,6 +87,10 @@ class PlatformSettings(BaseSettings):
     edge_purge_secret: str = Field(
         "labs64-local-purge-secret", description="Shared secret that authorizes cache purges at the edge (change it in production)."
     )
+    fief_port: int = Field(18000, description="Port of the Fief identity server.")
+    fief_redis_port: int = Field(16390, description="Port of Fief's own Redis (Fief ignores the database number, so it gets its own).")
+    fief_version: str = Field("0.27.0", description="fief-server version, installed from identity/requirements.txt.")
+    fief_login_port: int = Field(18001, description="Loopback port `labs64 login` receives Fief's redirect on; registered with the CLI client.")
 
     startup_timeout_s: float = Field(120.0, description="Seconds `up` waits for every health check.")
 
@@ -121,6 +125,14 @@ class PlatformSettings(BaseSettings):
     @property
     def kafka_bootstrap_servers(self) -> str:
         return f"{self.host}:{self.kafka_port}"
+
+    @property
+    def fief_data_dir(self) -> Path:
+        return self.data_dir / "fief"
+
+    @property
+    def fief_url(self) -> str:
+        return f"http://{self.host}:{self.fief_port}"
 
 
     def subgraph_port(self, name: str) -> int:

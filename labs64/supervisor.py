@@ -93,7 +93,9 @@ class Supervisor:
 
         self.config_path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.config_path.with_suffix(".tmp")
-        with temporary.open("w") as handle:
+        # Program environments carry secrets (Fief's admin API key), so only the owner may read the file.
+        temporary.unlink(missing_ok=True)
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
             parser.write(handle)
         temporary.replace(self.config_path)
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from identity.admin import FiefAdmin
+from identity.config import IdentityConfig
+from identity.server import FiefSecrets
+from labs64.dataset import seed_id
 from labs64.platform import Platform
 from labs64.seed import seed_platform
 from labs64.settings import PlatformSettings
@@ -44,6 +48,9 @@ def _test_settings(data_dir: Path) -> PlatformSettings:
         haproxy_port=4204 + offset * 10,
         haproxy_stats_port=8388 + offset,
         edge_port=4206 + offset * 10,
+        fief_port=18100 + offset,
+        fief_redis_port=16490 + offset,
+        fief_login_port=18200 + offset,
         supergraph_path=data_dir / "supergraph.graphql",
         startup_timeout_s=180,
     )
@@ -85,8 +92,41 @@ def platform(backends: Platform) -> Platform:
     return backends
 
 
+@pytest.fixture(scope="session")
+def identity(backends: Platform) -> IdentityConfig:
+    """Issuer, JWKS and client ids of the test platform's Fief, as its bootstrap wrote them."""
+    return IdentityConfig.from_settings(backends.settings)
+
+
+@pytest.fixture(scope="session")
+def fief_admin(backends: Platform) -> Iterator[FiefAdmin]:
+    with FiefAdmin(backends.settings.fief_url, FiefSecrets.load_or_create(backends.settings).admin_api_key) as admin:
+        yield admin
+
+
+@pytest.fixture(scope="session")
+def seeded_token(fief_admin: FiefAdmin, identity: IdentityConfig) -> Callable[[int], str]:
+    """A real Fief access token of the ``ordinal``-th seeded user, minted through the admin API."""
+    tokens: dict[int, str] = {}
+
+    def token(ordinal: int) -> str:
+        if ordinal not in tokens:
+            tokens[ordinal] = fief_admin.user_access_token(str(seed_id("user", ordinal)), identity.cli_client_uuid)
+        return tokens[ordinal]
+
+    return token
+
+
 @pytest.fixture
-async def router_client(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
+async def router_client(platform: Platform, seeded_token: Callable[[int], str]) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the router signed in as the seeded admin (user 0), who may see every row."""
+    headers = {"Authorization": f"Bearer {seeded_token(0)}"}
+    async with httpx.AsyncClient(base_url=platform.settings.router_url, timeout=30, trust_env=False, headers=headers) as client:
+        yield client
+
+
+@pytest.fixture
+async def anonymous_router_client(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=platform.settings.router_url, timeout=30, trust_env=False) as client:
         yield client
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 
+from identity.config import IdentityConfig
+from identity.verifier import TokenVerifier
 from labs64.settings import get_settings
 from subgraphs.billing.schema import schema
 from subgraphs.kit import Database, configure_logging, create_subgraph_app
@@ -16,4 +18,6 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 def create_app() -> Starlette:
     configure_logging(NAME)
-    return create_subgraph_app(NAME, schema, Database(get_settings().database_url(NAME)))
+    settings = get_settings()
+    verifier = TokenVerifier.for_fief(IdentityConfig.from_settings(settings))
+    return create_subgraph_app(NAME, schema, Database(settings.database_url(NAME)), verifier)

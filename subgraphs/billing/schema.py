@@ -17,10 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.dataloader import DataLoader
+from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from events.catalog import PlanChangedV1
 from events.outbox import record_event
+from identity.catalog import ADMIN, BILLING_READ
+
 from subgraphs.billing.loaders import (
     ACTIVE_SUBSCRIPTION_LOADER,
     EXPERIMENT_COST_LOADER,
@@ -31,9 +34,14 @@ from subgraphs.billing.loaders import (
 from subgraphs.billing.models import DEFAULT_CURRENCY, InvoiceLineRecord, InvoiceRecord, PlanRecord, SubscriptionRecord
 from subgraphs.kit import (
     Connection,
+    IsAuthenticated,
     NotFoundError,
+    OwnerOrPermission,
+    Principal,
     RequestContext,
+    RequiresPermission,
     ValidationError,
+    current_principal,
     entity_loader,
     group_loader,
     paginate,
@@ -68,6 +76,44 @@ def _active_subscription_loader(info: Info[RequestContext, None]) -> DataLoader[
 
 def _experiment_cost_loader(info: Info[RequestContext, None]) -> DataLoader[uuid.UUID, int]:
     return info.context.loader(EXPERIMENT_COST_LOADER, experiment_cost_loader)
+
+
+# -- who may see billing data -------------------------------------------------------------------
+
+
+def can_see_billing_of(principal: Principal, user_id: uuid.UUID) -> bool:
+    """A user's plan, subscription and invoices are theirs and billing:read holders' to see."""
+    return principal.subject == user_id or principal.has(BILLING_READ)
+
+
+class OwnBillingOrBillingRead(OwnerOrPermission):
+    """Guards the billing fields of ``User``: the user themself, or a billing:read holder."""
+
+    permission = BILLING_READ
+
+    def owner_of(self, source: object, kwargs: dict[str, object]) -> uuid.UUID | None:
+        return source.row_id  # type: ignore[attr-defined]
+
+
+class CanSeeInvoice(BasePermission):
+    """The invoice named by the ``id`` argument belongs to the caller, or they hold billing:read."""
+
+    message = "Forbidden: only the invoice's owner and billing:read holders may read it."
+    error_extensions = {"code": "FORBIDDEN", "permission": BILLING_READ}
+
+    async def has_permission(self, source: object, info: Info[RequestContext, None], **kwargs: object) -> bool:
+        principal = await current_principal(info)
+        record = await _invoice_loader(info).load(parse_id(kwargs["id"]))  # type: ignore[arg-type]
+        return record is None or can_see_billing_of(principal, record.user_id)
+
+
+class ChangesOwnPlan(OwnerOrPermission):
+    """Users change their own plan; admins change anyone's."""
+
+    permission = ADMIN
+
+    def owner_of(self, source: object, kwargs: dict[str, object]) -> uuid.UUID | None:
+        return try_parse_id(kwargs["input"].user_id)  # type: ignore[attr-defined]
 
 
 @strawberry.federation.type(shareable=True, description="An amount of money in the minor unit of its currency.")
@@ -150,7 +196,8 @@ class Experiment:
     id: strawberry.ID
     row_id: strawberry.Private[uuid.UUID]
 
-    @strawberry.field(description="Sum of all invoice lines charged for this experiment, or zero when none.")
+    # The labs module decides who sees an experiment; its cost follows the experiment.
+    @strawberry.field(description="Sum of all invoice lines charged for this experiment, or zero when none.", permission_classes=[IsAuthenticated])
     async def cost(self, info: Info[RequestContext, None]) -> Money | None:
         # Fields that billing adds to other modules' entities are nullable, so that when billing
         # is down the router nulls only them and keeps the rest of the response.
@@ -230,12 +277,13 @@ class Invoice:
 
     @classmethod
     async def resolve_reference(cls, info: Info[RequestContext, None], id: strawberry.ID) -> Invoice | None:
+        principal = await current_principal(info)
         # Every representation goes through the request's loader, so N invoices cost one query.
         parsed = try_parse_id(id)
         if parsed is None:
             return None
         record = await _invoice_loader(info).load(parsed)
-        return cls.from_record(record) if record is not None else None
+        return cls.from_record(record) if record is not None and can_see_billing_of(principal, record.user_id) else None
 
 
 # The users module owns users and describes them, so this stub carries no description of its own.
@@ -244,12 +292,16 @@ class User:
     id: strawberry.ID
     row_id: strawberry.Private[uuid.UUID]
 
-    @strawberry.field(description="Plan of the user's active subscription, or null when the user has none.")
+    @strawberry.field(description="Plan of the user's active subscription, or null when the user has none.", permission_classes=[OwnBillingOrBillingRead],
+        directives=[RequiresPermission(name=BILLING_READ)],
+    )
     async def plan(self, info: Info[RequestContext, None]) -> Plan | None:
         active = await _active_subscription_loader(info).load(self.row_id)
         return Plan.from_record(active.plan) if active is not None else None
 
-    @strawberry.field(description="The user's active subscription, or null when the user has none.")
+    @strawberry.field(description="The user's active subscription, or null when the user has none.", permission_classes=[OwnBillingOrBillingRead],
+        directives=[RequiresPermission(name=BILLING_READ)],
+    )
     async def subscription(self, info: Info[RequestContext, None]) -> PlanSubscription | None:
         active = await _active_subscription_loader(info).load(self.row_id)
         if active is None:
@@ -258,7 +310,9 @@ class User:
         _plan_loader(info).prime(active.plan.id, active.plan)
         return PlanSubscription.from_record(active.subscription)
 
-    @strawberry.field(description="The user's invoices, newest first.")
+    @strawberry.field(description="The user's invoices, newest first.", permission_classes=[OwnBillingOrBillingRead],
+        directives=[RequiresPermission(name=BILLING_READ)],
+    )
     async def invoices(
         self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None
     ) -> Connection[Invoice] | None:
@@ -317,11 +371,15 @@ async def _unknown_plan_error(session: AsyncSession, plan_code: str) -> Validati
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="One invoice by id, or null when none has it.")
+    @strawberry.field(description="One invoice by id, or null when none has it.", permission_classes=[IsAuthenticated, CanSeeInvoice],
+        directives=[RequiresPermission(name=BILLING_READ)],
+    )
     async def invoice(self, info: Info[RequestContext, None], id: strawberry.ID) -> Invoice | None:
         record = await _invoice_loader(info).load(parse_id(id))
         return Invoice.from_record(record) if record is not None else None
 
+    # The price list is public, as on a pricing page: anonymous clients may read it, and the edge
+    # serves it from its shared cache.
     @strawberry.field(description="Every plan, cheapest first.")
     async def plans(self, info: Info[RequestContext, None]) -> list[Plan]:
         statement = select(PlanRecord).order_by(PlanRecord.monthly_price_cents, PlanRecord.code)
@@ -340,9 +398,11 @@ class Query:
 class Mutation:
     @strawberry.mutation(
         description="Move a user to another plan: cancel the active subscription and start a new one in one transaction. "
-        "A user without a subscription gets one."
+        "A user without a subscription gets one. Users change their own plan; admins anyone's.",
+        permission_classes=[ChangesOwnPlan],
+        directives=[RequiresPermission(name=ADMIN)],
     )
-    async def change_plan(self, info: Info[RequestContext, None], input: ChangePlanInput) -> ChangePlanResult:
+    async def change_plan(self, info: Info[RequestContext, None], input: ChangePlanInput) -> ChangePlanResult | None:
         invalid = _validate_change_plan(input)
         if invalid is not None:
             return invalid

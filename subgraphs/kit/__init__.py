@@ -1,6 +1,16 @@
 """Shared kit of every module: app factory, database, DataLoaders, pagination, errors, logging."""
 
 from subgraphs.kit.app import REQUEST_ID_HEADER, create_subgraph_app
+from subgraphs.kit.auth import (
+    IsAuthenticated,
+    OwnerOrPermission,
+    Principal,
+    RequiresPermission,
+    current_principal,
+    forbidden,
+    requires_permission,
+    unauthenticated,
+)
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.db import Database
 from subgraphs.kit.errors import NotFoundError, ValidationError, bad_user_input
@@ -14,6 +24,10 @@ __all__ = [
     "Connection",
     "Database",
     "Edge",
+    "IsAuthenticated",
+    "OwnerOrPermission",
+    "Principal",
+    "RequiresPermission",
     "NotFoundError",
     "PageInfo",
     "RequestContext",
@@ -21,6 +35,10 @@ __all__ = [
     "bad_user_input",
     "configure_logging",
     "create_subgraph_app",
+    "current_principal",
+    "forbidden",
+    "requires_permission",
+    "unauthenticated",
     "entity_loader",
     "group_loader",
     "paginate",

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.federation import Schema
 
+from identity.verifier import TokenVerifier
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.db import Database
 from subgraphs.kit.logging import request_id_var
@@ -30,14 +31,15 @@ logger = logging.getLogger(__name__)
 
 
 class _SubgraphGraphQL(GraphQL[RequestContext, None]):
-    def __init__(self, schema: Schema, database: Database) -> None:
+    def __init__(self, schema: Schema, database: Database, verifier: TokenVerifier | None) -> None:
         # GraphiQL loads its assets from a CDN and stays blank offline, so it is off; the
         # platform's explorer is served elsewhere.
         super().__init__(schema, graphql_ide=None, allow_queries_via_get=False)
         self.database = database
+        self.verifier = verifier
 
     async def get_context(self, request: Request, response: Any) -> RequestContext:  # type: ignore[override]
-        return RequestContext(database=self.database, request=request, request_id=request_id_var.get())
+        return RequestContext(database=self.database, request=request, request_id=request_id_var.get(), verifier=self.verifier)
 
 
 class RequestIdMiddleware:
@@ -73,11 +75,13 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
-def create_subgraph_app(name: str, schema: Schema, database: Database) -> Starlette:
+def create_subgraph_app(name: str, schema: Schema, database: Database, verifier: TokenVerifier | None = None) -> Starlette:
     """Build the ASGI app of one module.
 
     ``/health`` is liveness (the process serves requests); ``/health/ready`` is readiness (its
-    database answers), which is what the process manager and load balancers wait on.
+    database answers), which is what the process manager and load balancers wait on. Fields
+    guarded by permission classes verify the bearer token with ``verifier``. Without a verifier
+    they return UNAUTHENTICATED errors.
     """
 
     async def health(_: Request) -> Response:
@@ -96,9 +100,11 @@ def create_subgraph_app(name: str, schema: Schema, database: Database) -> Starle
         logger.info("subgraph starting", extra={"subgraph": name})
         yield
         await database.dispose()
+        if verifier is not None:
+            await verifier.aclose()
         logger.info("subgraph stopped", extra={"subgraph": name})
 
-    graphql_app = _SubgraphGraphQL(schema, database)
+    graphql_app = _SubgraphGraphQL(schema, database, verifier)
     app = Starlette(
         routes=[
             Route("/health", health),

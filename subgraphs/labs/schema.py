@@ -10,19 +10,26 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.permission import BasePermission
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from events.catalog import ExperimentCompletedV1
 from events.outbox import record_event
+from identity.catalog import ADMIN, EXPERIMENTS_READ, EXPERIMENTS_WRITE
 from subgraphs.kit import (
     Connection,
     NotFoundError,
+    Principal,
     RequestContext,
+    RequiresPermission,
     ValidationError,
+    current_principal,
     entity_loader,
+    forbidden,
     paginate,
     parse_id,
+    requires_permission,
     try_parse_id,
 )
 from subgraphs.labs.models import TRANSITIONS, ExperimentQuotaRecord, ExperimentRecord
@@ -50,12 +57,56 @@ def _experiment_loader(info: Info[RequestContext, None]):
     return info.context.loader(ExperimentRecord, lambda db: entity_loader(db, ExperimentRecord))
 
 
+# -- who may see and change experiments -------------------------------------------------------
+
+
+def _takes_part(principal: Principal, record: ExperimentRecord) -> bool:
+    return principal.subject == record.owner_id or principal.subject in record.member_ids
+
+
+def can_see(principal: Principal, record: ExperimentRecord) -> bool:
+    """Owner, members and admins see an experiment, if their token lets them read experiments."""
+    if not principal.has(EXPERIMENTS_READ):
+        return False
+    return principal.has(ADMIN) or _takes_part(principal, record)
+
+
+def _visible_to(statement, principal: Principal):  # type: ignore[no-untyped-def]
+    """Restrict an experiments query to the rows ``principal`` may see."""
+    if principal.has(ADMIN):
+        return statement
+    return statement.where(
+        or_(ExperimentRecord.owner_id == principal.subject, ExperimentRecord.member_ids.contains([principal.subject]))
+    )
+
+
+class CanSeeExperiment(BasePermission):
+    """The experiment named by the ``id`` argument is the caller's, or they are a member or an admin."""
+
+    message = "Forbidden: only the experiment's owner, its members and admins may read it."
+    error_extensions = {"code": "FORBIDDEN", "permission": EXPERIMENTS_READ}
+
+    async def has_permission(self, source: object, info: Info[RequestContext, None], **kwargs: object) -> bool:
+        principal = await current_principal(info)
+        record = await _experiment_loader(info).load(parse_id(kwargs["id"]))  # type: ignore[arg-type]
+        # A missing experiment reveals nothing: the field answers null.
+        return record is None or can_see(principal, record)
+
+
+ReadsExperiments = requires_permission(EXPERIMENTS_READ)
+WritesExperiments = requires_permission(EXPERIMENTS_WRITE)
+
+
 # The users module describes User; a second description here would make composition warn.
 @strawberry.federation.type(keys=["id"])
 class User:
     id: strawberry.ID
 
-    @strawberry.field(description="Experiments the user owns or is a member of, newest first.")
+    @strawberry.field(
+        description="Experiments the user owns or is a member of, newest first; only those the caller may see.",
+        permission_classes=[ReadsExperiments],
+        directives=[RequiresPermission(name=EXPERIMENTS_READ)],
+    )
     async def experiments(
         self,
         info: Info[RequestContext, None],
@@ -69,6 +120,7 @@ class User:
         statement = select(ExperimentRecord).where(
             or_(ExperimentRecord.owner_id == user_id, ExperimentRecord.member_ids.contains([user_id]))
         )
+        statement = _visible_to(statement, await current_principal(info))
         if status is not None:
             statement = statement.where(ExperimentRecord.status == status.value)
         return await paginate(
@@ -121,11 +173,13 @@ class Experiment:
 
     @classmethod
     async def resolve_reference(cls, info: Info[RequestContext, None], id: strawberry.ID) -> Experiment | None:
+        principal = await current_principal(info)
         parsed = try_parse_id(id)
         if parsed is None:
             return None
         record = await _experiment_loader(info).load(parsed)
-        return cls.from_record(record) if record is not None else None
+        # Another module may reference an experiment the caller may not see: it resolves to null.
+        return cls.from_record(record) if record is not None and can_see(principal, record) else None
 
 
 @strawberry.input(description="A new experiment, created as a draft.")
@@ -211,20 +265,26 @@ async def _quota_error(session: AsyncSession, owner_id: uuid.UUID) -> Validation
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="One experiment by id, or null.")
+    @strawberry.field(description="One experiment by id, or null.", permission_classes=[ReadsExperiments, CanSeeExperiment],
+        directives=[RequiresPermission(name=EXPERIMENTS_READ)],
+    )
     async def experiment(self, info: Info[RequestContext, None], id: strawberry.ID) -> Experiment | None:
         record = await _experiment_loader(info).load(parse_id(id))
         return Experiment.from_record(record) if record is not None else None
 
-    @strawberry.field(description="All experiments, newest first, optionally of one status.")
+    @strawberry.field(
+        description="Every experiment the caller may see (all of them for admins), newest first, optionally of one status.",
+        permission_classes=[ReadsExperiments],
+        directives=[RequiresPermission(name=EXPERIMENTS_READ)],
+    )
     async def experiments(
         self,
         info: Info[RequestContext, None],
         first: int | None = None,
         after: str | None = None,
         status: ExperimentStatus | None = None,
-    ) -> Connection[Experiment]:
-        statement = select(ExperimentRecord)
+    ) -> Connection[Experiment] | None:
+        statement = _visible_to(select(ExperimentRecord), await current_principal(info))
         if status is not None:
             statement = statement.where(ExperimentRecord.status == status.value)
         return await paginate(info.context.database, statement, ExperimentRecord, first=first, after=after, to_node=Experiment.from_record)
@@ -232,13 +292,23 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Create a draft experiment.")
-    async def create_experiment(self, info: Info[RequestContext, None], input: CreateExperimentInput) -> CreateExperimentResult:
+    @strawberry.mutation(
+        description="Create a draft experiment owned by the caller (admins may name another owner).",
+        permission_classes=[WritesExperiments],
+        directives=[RequiresPermission(name=EXPERIMENTS_WRITE)],
+    )
+    async def create_experiment(self, info: Info[RequestContext, None], input: CreateExperimentInput) -> CreateExperimentResult | None:
         invalid = _validate_new_experiment(input)
         if invalid is not None:
             return invalid
 
         owner_id = uuid.UUID(input.owner_id)
+        principal = await current_principal(info)
+        if owner_id != principal.subject and not principal.has(ADMIN):
+            raise forbidden(
+                f"Forbidden: you may create experiments only for yourself (ownerId {principal.subject}), not for {owner_id}.",
+                permission=ADMIN,
+            )
         members = list(dict.fromkeys(uuid.UUID(m) for m in input.member_ids if uuid.UUID(m) != owner_id))
         record = ExperimentRecord(owner_id=owner_id, member_ids=members, title=input.title.strip(), parameters=input.parameters)
         async with info.context.database.session() as session:
@@ -249,10 +319,14 @@ class Mutation:
             await session.commit()
         return Experiment.from_record(record)
 
-    @strawberry.mutation(description="Move an experiment along its lifecycle.")
+    @strawberry.mutation(
+        description="Move an experiment along its lifecycle; for its owner, its members and admins.",
+        permission_classes=[WritesExperiments],
+        directives=[RequiresPermission(name=EXPERIMENTS_WRITE)],
+    )
     async def transition_experiment(
         self, info: Info[RequestContext, None], input: TransitionExperimentInput
-    ) -> TransitionExperimentResult:
+    ) -> TransitionExperimentResult | None:
         experiment_id = try_parse_id(input.id)
         if experiment_id is None:
             return ValidationError(message=f"Invalid id {input.id!r}: expected an experiment's UUID.", field="id")
@@ -263,6 +337,11 @@ class Mutation:
             record = (await session.execute(statement)).scalar_one_or_none()
             if record is None:
                 return NotFoundError(message=f"Experiment {input.id} not found.", id=input.id)
+            principal = await current_principal(info)
+            if not (principal.has(ADMIN) or _takes_part(principal, record)):
+                raise forbidden(
+                    f"Forbidden: only the owner, members and admins may change experiment {input.id}.", permission=EXPERIMENTS_WRITE
+                )
             invalid = _validate_transition(record, input)
             if invalid is not None:
                 return invalid

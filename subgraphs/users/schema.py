@@ -15,14 +15,19 @@ from strawberry.types import Info
 
 from events.catalog import UserDeletedV1
 from events.outbox import record_event
+from identity.catalog import ADMIN
 from subgraphs.kit import (
     Connection,
+    IsAuthenticated,
     NotFoundError,
     RequestContext,
+    RequiresPermission,
     ValidationError,
     entity_loader,
     paginate,
+    current_principal,
     parse_id,
+    requires_permission,
     try_parse_id,
 )
 from subgraphs.users.models import OrganisationRecord, UserRecord
@@ -110,6 +115,12 @@ class CreateUserInput:
     organisation_id: strawberry.ID
 
 
+@strawberry.input(description="The signed-in user's own profile, created once after signing up in Fief.")
+class RegisterProfileInput:
+    display_name: str
+    organisation_id: strawberry.ID
+
+
 CreateUserResult = Annotated[User | ValidationError | NotFoundError, strawberry.union("CreateUserResult")]
 
 
@@ -138,27 +149,33 @@ def _validate_new_user(data: CreateUserInput) -> ValidationError | None:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="One user by id, or null when none has it.")
+    @strawberry.field(description="The signed-in user's profile, or null when the users module has none yet.", permission_classes=[IsAuthenticated])
+    async def me(self, info: Info[RequestContext, None]) -> User | None:
+        principal = await current_principal(info)
+        record = await _user_loader(info).load(principal.subject)
+        return User.from_record(record) if record is not None else None
+
+    @strawberry.field(description="One user by id, or null when none has it.", permission_classes=[IsAuthenticated])
     async def user(self, info: Info[RequestContext, None], id: strawberry.ID) -> User | None:
         record = await _user_loader(info).load(parse_id(id))
         return User.from_record(record) if record is not None else None
 
-    @strawberry.field(description="One user by email address, or null.")
+    @strawberry.field(description="One user by email address, or null.", permission_classes=[IsAuthenticated])
     async def user_by_email(self, info: Info[RequestContext, None], email: str) -> User | None:
         async with info.context.database.session() as session:
             record = (await session.execute(select(UserRecord).where(UserRecord.email == email.lower()))).scalar_one_or_none()
         return User.from_record(record) if record is not None else None
 
-    @strawberry.field(description="All users, newest first.")
+    @strawberry.field(description="All users, newest first.", permission_classes=[IsAuthenticated])
     async def users(self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None) -> Connection[User]:
         return await paginate(info.context.database, select(UserRecord), UserRecord, first=first, after=after, to_node=User.from_record)
 
-    @strawberry.field(description="One organisation by id, or null.")
+    @strawberry.field(description="One organisation by id, or null.", permission_classes=[IsAuthenticated])
     async def organisation(self, info: Info[RequestContext, None], id: strawberry.ID) -> Organisation | None:
         record = await _organisation_loader(info).load(parse_id(id))
         return Organisation.from_record(record) if record is not None else None
 
-    @strawberry.field(description="All organisations, newest first.")
+    @strawberry.field(description="All organisations, newest first.", permission_classes=[IsAuthenticated])
     async def organisations(
         self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None
     ) -> Connection[Organisation]:
@@ -169,27 +186,52 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Create a user profile in an existing organisation.")
-    async def create_user(self, info: Info[RequestContext, None], input: CreateUserInput) -> CreateUserResult:
+    @strawberry.mutation(
+        description="Create a user profile in an existing organisation.",
+        permission_classes=[requires_permission(ADMIN)],
+        directives=[RequiresPermission(name=ADMIN)],
+    )
+    async def create_user(self, info: Info[RequestContext, None], input: CreateUserInput) -> CreateUserResult | None:
         invalid = _validate_new_user(input)
         if invalid is not None:
             return invalid
 
-        organisation_id = uuid.UUID(input.organisation_id)
-        record = UserRecord(email=input.email.strip().lower(), display_name=input.display_name.strip(), organisation_id=organisation_id)
-        async with info.context.database.session() as session:
-            if await session.get(OrganisationRecord, organisation_id) is None:
-                return NotFoundError(message=f"Organisation {input.organisation_id} not found.", id=input.organisation_id)
-            session.add(record)
-            try:
-                await session.commit()
-            except IntegrityError:
-                return ValidationError(
-                    message=f"Email {record.email!r} is already registered: sign in instead, or use another address.",
-                    field="email",
-                    code="EMAIL_TAKEN",
-                )
-        return User.from_record(record)
+        record = UserRecord(email=input.email.strip().lower(), display_name=input.display_name.strip(), organisation_id=uuid.UUID(input.organisation_id))
+        return await _insert_profile(info, record)
+
+    @strawberry.mutation(
+        description="Create the signed-in user's profile under their Fief id and email, once, after signing up.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def register_profile(self, info: Info[RequestContext, None], input: RegisterProfileInput) -> CreateUserResult | None:
+        principal = await current_principal(info)
+        email = str((await info.context.userinfo()).get("email", ""))
+        invalid = _validate_new_user(CreateUserInput(email=email, display_name=input.display_name, organisation_id=input.organisation_id))
+        if invalid is not None:
+            return invalid
+        if await _user_loader(info).load(principal.subject) is not None:
+            return ValidationError(message=f"User {principal.subject} already has a profile: query `me` instead.", code="PROFILE_EXISTS")
+
+        record = UserRecord(
+            id=principal.subject, email=email.lower(), display_name=input.display_name.strip(), organisation_id=uuid.UUID(input.organisation_id)
+        )
+        return await _insert_profile(info, record)
+
+
+async def _insert_profile(info: Info[RequestContext, None], record: UserRecord) -> User | ValidationError | NotFoundError:
+    async with info.context.database.session() as session:
+        if await session.get(OrganisationRecord, record.organisation_id) is None:
+            return NotFoundError(message=f"Organisation {record.organisation_id} not found.", id=strawberry.ID(str(record.organisation_id)))
+        session.add(record)
+        try:
+            await session.commit()
+        except IntegrityError:
+            return ValidationError(
+                message=f"Email {record.email!r} is already registered: sign in instead, or use another address.",
+                field="email",
+                code="EMAIL_TAKEN",
+            )
+    return User.from_record(record)
 
     @strawberry.mutation(
         description="Delete a user profile. The other modules react to the event: labs archives the user's "

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from subgraphs.billing.models import PlanRecord, SubscriptionRecord
 from subgraphs.billing.schema import schema
 from subgraphs.kit import RequestContext
+from tests.identity.principals import ADMIN_PRINCIPAL
 
 FREE = PlanRecord(code="free", name="Free", monthly_price_cents=0, experiment_quota=10, compute_hour_price_cents=0)
 TEAM = PlanRecord(code="team", name="Team", monthly_price_cents=4_900, experiment_quota=200, compute_hour_price_cents=120)
@@ -112,7 +113,7 @@ class _FakeDatabase:
 
 
 async def _change_plan(session: _FakeSession, user_id: uuid.UUID, plan_code: str) -> dict[str, Any]:
-    context = RequestContext(database=_FakeDatabase(session))  # type: ignore[arg-type]
+    context = RequestContext(database=_FakeDatabase(session), principal=ADMIN_PRINCIPAL)  # type: ignore[arg-type]
     variables = {"input": {"userId": str(user_id), "planCode": plan_code}}
     result = await schema.execute(CHANGE_PLAN, variable_values=variables, context_value=context)
     assert result.errors is None, result.errors

@@ -19,6 +19,7 @@ from subgraphs.billing.loaders import EXPERIMENT_COST_LOADER
 from subgraphs.billing.models import InvoiceLineRecord, InvoiceRecord, PlanRecord
 from subgraphs.billing.schema import INVOICE_LINES_LOADER, Money, Plan, schema
 from subgraphs.kit import RequestContext
+from tests.identity.principals import ADMIN_PRINCIPAL
 
 
 class _UnreachableDatabase:
@@ -33,7 +34,7 @@ class _UnreachableDatabase:
 
 
 def _context() -> RequestContext:
-    return RequestContext(database=_UnreachableDatabase())  # type: ignore[arg-type]
+    return RequestContext(database=_UnreachableDatabase(), principal=ADMIN_PRINCIPAL)  # type: ignore[arg-type]
 
 
 class _RecordingLoad:
@@ -120,7 +121,7 @@ def test_sdl_declares_type(declaration: str) -> None:
         ("Query", "invoice", "Invoice"),
         ("Query", "plans", "[Plan!]!"),
         ("Query", "plan", "Plan"),
-        ("Mutation", "changePlan", "ChangePlanResult!"),
+        ("Mutation", "changePlan", "ChangePlanResult"),
     ],
 )
 def test_sdl_field_type(type_name: str, field_name: str, field_type: str) -> None:

@@ -6,6 +6,7 @@ from labs64.dataset import build_dataset, seed_id
 from subgraphs.kit import Database, RequestContext
 from subgraphs.labs.schema import schema
 from tests.kit.sql_counter import count_statements
+from tests.identity.principals import ADMIN_PRINCIPAL
 
 PAGE = """
 query($first: Int, $after: String) {
@@ -19,7 +20,7 @@ query($first: Int, $after: String) {
 
 
 async def _run(database: Database, query: str, **variables: object) -> dict:
-    result = await schema.execute(query, variable_values=variables, context_value=RequestContext(database=database))
+    result = await schema.execute(query, variable_values=variables, context_value=RequestContext(database=database, principal=ADMIN_PRINCIPAL))
     assert result.errors is None, result.errors
     return result.data
 

@@ -26,8 +26,8 @@ def test_status_json_lists_every_component(platform: Platform) -> None:
 
     assert result.returncode == 0, result.stderr
     assert set(components) == {
-        "postgres", "redis", "kafka", "users", "labs", "billing", "events-relay", "labs-consumer", "billing-consumer",
-        "router-1", "router-2", "haproxy", "edge",
+        "postgres", "redis", "kafka", "fief-redis", "fief", "users", "labs", "billing",
+        "events-relay", "labs-consumer", "billing-consumer", "router-1", "router-2", "haproxy", "edge",
     }
     assert all(c["healthy"] for c in components.values()), components
     assert all(isinstance(c["pid"], int) for c in components.values())

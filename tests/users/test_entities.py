@@ -8,6 +8,7 @@ from labs64.dataset import seed_id
 from subgraphs.kit import Database, RequestContext
 from subgraphs.users.schema import schema
 from tests.kit.sql_counter import count_statements
+from tests.identity.principals import ADMIN_PRINCIPAL
 
 ENTITIES = """
 query($representations: [_Any!]!) {
@@ -22,7 +23,7 @@ async def _resolve_users(database: Database, count: int) -> tuple[list, list[str
     representations = [{"__typename": "User", "id": str(seed_id("user", i))} for i in range(count)]
     with count_statements(database) as statements:
         result = await schema.execute(
-            ENTITIES, variable_values={"representations": representations}, context_value=RequestContext(database=database)
+            ENTITIES, variable_values={"representations": representations}, context_value=RequestContext(database=database, principal=ADMIN_PRINCIPAL)
         )
     assert result.errors is None, result.errors
     return result.data["_entities"], statements
@@ -48,7 +49,7 @@ async def test_unknown_representation_resolves_to_null(users_database: Database)
     representations = [{"__typename": "User", "id": "00000000-0000-0000-0000-000000000000"}, {"__typename": "User", "id": "garbage"}]
 
     result = await schema.execute(
-        ENTITIES, variable_values={"representations": representations}, context_value=RequestContext(database=users_database)
+        ENTITIES, variable_values={"representations": representations}, context_value=RequestContext(database=users_database, principal=ADMIN_PRINCIPAL)
     )
 
     assert result.errors is None

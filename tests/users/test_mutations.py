@@ -7,6 +7,7 @@ import uuid
 from labs64.dataset import seed_id
 from subgraphs.kit import Database, RequestContext
 from subgraphs.users.schema import schema
+from tests.identity.principals import ADMIN_PRINCIPAL
 
 CREATE_USER = """
 mutation($input: CreateUserInput!) {
@@ -22,7 +23,7 @@ mutation($input: CreateUserInput!) {
 
 async def _create(database: Database, **values: str) -> dict:
     payload = {"email": f"new-{uuid.uuid4().hex[:8]}@example.com", "displayName": "New Person", "organisationId": str(seed_id("organisation", 3))}
-    result = await schema.execute(CREATE_USER, variable_values={"input": payload | values}, context_value=RequestContext(database=database))
+    result = await schema.execute(CREATE_USER, variable_values={"input": payload | values}, context_value=RequestContext(database=database, principal=ADMIN_PRINCIPAL))
     assert result.errors is None, result.errors
     return result.data["createUser"]
 
