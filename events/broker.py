@@ -141,7 +141,9 @@ def format_storage(settings: PlatformSettings) -> bool:
         java_binary(), "-cp", f"{jars_dir(settings)}/*",
         f"-Dlog4j2.configurationFile={_config_dir(settings) / 'log4j2.properties'}",
         "kafka.tools.StorageTool", "format",
-        "--cluster-id", _cluster_id(), "--config", str(server_properties_path(settings)),
+        # A URL-safe base64 id may start with "-", which the tool's argument parser would read as an
+        # option, so the id is attached with "=".
+        f"--cluster-id={_cluster_id()}", "--config", str(server_properties_path(settings)),
     ]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:

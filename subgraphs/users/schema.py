@@ -217,6 +217,27 @@ class Mutation:
         )
         return await _insert_profile(info, record)
 
+    @strawberry.mutation(
+        description="Delete a user profile. The other modules react to the event: labs archives the user's "
+        "experiments and billing cancels the subscription, shortly after this returns.",
+        permission_classes=[requires_permission(ADMIN)],
+        directives=[RequiresPermission(name=ADMIN)],
+    )
+    async def delete_user(self, info: Info[RequestContext, None], id: strawberry.ID) -> DeleteUserResult | None:
+        user_id = try_parse_id(id)
+        if user_id is None:
+            return ValidationError(message=f"Invalid id {id!r}: expected a user's UUID.", field="id")
+
+        async with info.context.database.session() as session:
+            record = await session.get(UserRecord, user_id, with_for_update=True)
+            if record is None:
+                return NotFoundError(message=f"User {id} not found.", id=id)
+            await session.delete(record)
+            await record_event(session, UserDeletedV1(user_id=user_id, deleted_at=datetime.now(UTC)))
+            await session.commit()
+        logger.info("user deleted", extra={"user_id": str(user_id)})
+        return DeletedUser(id=strawberry.ID(str(user_id)))
+
 
 async def _insert_profile(info: Info[RequestContext, None], record: UserRecord) -> User | ValidationError | NotFoundError:
     async with info.context.database.session() as session:
@@ -232,25 +253,6 @@ async def _insert_profile(info: Info[RequestContext, None], record: UserRecord) 
                 code="EMAIL_TAKEN",
             )
     return User.from_record(record)
-
-    @strawberry.mutation(
-        description="Delete a user profile. The other modules react to the event: labs archives the user's "
-        "experiments and billing cancels the subscription, shortly after this returns."
-    )
-    async def delete_user(self, info: Info[RequestContext, None], id: strawberry.ID) -> DeleteUserResult:
-        user_id = try_parse_id(id)
-        if user_id is None:
-            return ValidationError(message=f"Invalid id {id!r}: expected a user's UUID.", field="id")
-
-        async with info.context.database.session() as session:
-            record = await session.get(UserRecord, user_id, with_for_update=True)
-            if record is None:
-                return NotFoundError(message=f"User {id} not found.", id=id)
-            await session.delete(record)
-            await record_event(session, UserDeletedV1(user_id=user_id, deleted_at=datetime.now(UTC)))
-            await session.commit()
-        logger.info("user deleted", extra={"user_id": str(user_id)})
-        return DeletedUser(id=strawberry.ID(str(user_id)))
 
 
 schema = strawberry.federation.Schema(query=Query, mutation=Mutation, types=[User, Organisation])

@@ -64,8 +64,9 @@ async def test_users_change_only_their_own_plan(billing_database: Database) -> N
     assert foreign.errors[0].extensions["code"] == "FORBIDDEN"
 
 
-async def test_plans_need_a_signed_in_caller(billing_database: Database) -> None:
-    result = await _execute(billing_database, None, "{ plans { code } }")
+async def test_plans_are_public(billing_database: Database) -> None:
+    result = await _execute(billing_database, None, "{ plans { code } plan(code: \"team\") { code } }")
 
-    assert result.data is None
-    assert result.errors[0].extensions["code"] == "UNAUTHENTICATED"
+    assert result.errors is None
+    assert [plan["code"] for plan in result.data["plans"]] == ["free", "team", "enterprise"]
+    assert result.data["plan"] == {"code": "team"}

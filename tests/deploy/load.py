@@ -31,6 +31,7 @@ async def run_load(
     should_stop: Callable[[], bool] = lambda: False,
     on_progress: Callable[[int], Awaitable[None]] | None = None,
     pause_s: float = 0.0,
+    headers: dict[str, str] | None = None,
 ) -> LoadResult:
     """Send up to ``requests`` POST queries to ``url``; a request fails on any non-200 or GraphQL error."""
     result = LoadResult()
@@ -54,6 +55,6 @@ async def run_load(
             if pause_s:
                 await asyncio.sleep(pause_s)
 
-    async with httpx.AsyncClient(timeout=30, trust_env=False) as client:
+    async with httpx.AsyncClient(timeout=30, trust_env=False, headers=headers) as client:
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
     return result

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,11 @@ from tests.deploy.load import run_load
 pytestmark = pytest.mark.platform
 
 LABS64 = Path(sys.executable).parent / "labs64"
+
+
+def _signed_in(seeded_token: Callable[[int], str]) -> dict[str, str]:
+    # The load query reads users, which needs a signed-in caller.
+    return {"Authorization": f"Bearer {seeded_token(0)}"}
 
 
 def _pids(platform: Platform) -> dict[str, int]:
@@ -67,7 +73,7 @@ async def test_haproxy_stats_page(platform: Platform) -> None:
     assert "routers,router-2," in response.text
 
 
-async def test_killed_replica_fails_no_request(platform: Platform) -> None:
+async def test_killed_replica_fails_no_request(platform: Platform, seeded_token: Callable[[int], str]) -> None:
     _wait_all_up(platform)
     victim = _pids(platform)["router-2"]
     killed_after: list[int] = []
@@ -77,7 +83,9 @@ async def test_killed_replica_fails_no_request(platform: Platform) -> None:
             killed_after.append(sent)
             os.kill(victim, signal.SIGKILL)
 
-    result = await run_load(platform.settings.haproxy_url, requests=300, concurrency=8, on_progress=kill_once)
+    result = await run_load(
+        platform.settings.haproxy_url, requests=300, concurrency=8, on_progress=kill_once, headers=_signed_in(seeded_token)
+    )
 
     assert killed_after, "the replica was never killed"
     assert result.failures == []
@@ -87,7 +95,7 @@ async def test_killed_replica_fails_no_request(platform: Platform) -> None:
     assert _pids(platform)["router-2"] != victim
 
 
-async def test_rolling_restart_fails_no_request(platform: Platform) -> None:
+async def test_rolling_restart_fails_no_request(platform: Platform, seeded_token: Callable[[int], str]) -> None:
     _wait_all_up(platform)
     pids_before = _pids(platform)
     restart = subprocess.Popen(
@@ -105,6 +113,7 @@ async def test_rolling_restart_fails_no_request(platform: Platform) -> None:
         concurrency=4,
         should_stop=lambda: restart.poll() is not None,
         pause_s=0.02,
+        headers=_signed_in(seeded_token),
     )
     output, _ = await asyncio.to_thread(restart.communicate, timeout=300)
     pids_after = _pids(platform)

@@ -102,8 +102,11 @@ async def test_no_token_is_unauthenticated(anonymous_router_client: httpx.AsyncC
     body = response.json()
 
     assert response.status_code == 200
-    assert body["data"] is None
-    assert [error["extensions"]["code"] for error in body["errors"]] == ["UNAUTHENTICATED", "UNAUTHENTICATED"]
+    assert body["data"]["me"] is None
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["UNAUTHENTICATED"]
+    assert body["errors"][0]["path"] == ["me"]
+    # The price list is public, so an anonymous caller still gets it.
+    assert [plan["code"] for plan in body["data"]["plans"]] == ["free", "team", "enterprise"]
 
 
 async def test_new_sign_up_registers_profile(

@@ -6,9 +6,8 @@ import uuid
 
 from sqlalchemy import text
 
-from labs64.platform import Platform
 from subgraphs.kit import Database
-from tests.events.graphql import call, change_plan, create_experiment, create_user, transition
+from tests.events.graphql import Caller, call, change_plan, create_experiment, create_user, transition
 from tests.events.polling import eventually
 
 
@@ -17,13 +16,12 @@ async def _scalar(database: Database, sql: str, **parameters: object) -> object:
         return (await session.execute(text(sql), parameters)).scalar_one_or_none()
 
 
-async def test_completed_experiment_charged_on_open_invoice(backends: Platform, billing_database: Database) -> None:
-    settings = backends.settings
-    owner = await create_user(settings)
-    assert (await change_plan(settings, owner, "team"))["__typename"] == "PlanSubscription"
-    experiment = (await create_experiment(settings, owner, "Charged run"))["id"]
-    assert (await transition(settings, experiment, "RUNNING"))["status"] == "RUNNING"
-    assert (await transition(settings, experiment, "COMPLETED"))["status"] == "COMPLETED"
+async def test_completed_experiment_charged_on_open_invoice(caller: Caller, billing_database: Database) -> None:
+    owner = await create_user(caller)
+    assert (await change_plan(caller, owner, "team"))["__typename"] == "PlanSubscription"
+    experiment = (await create_experiment(caller, owner, "Charged run"))["id"]
+    assert (await transition(caller, experiment, "RUNNING"))["status"] == "RUNNING"
+    assert (await transition(caller, experiment, "COMPLETED"))["status"] == "COMPLETED"
 
     charge_sql = (
         "SELECT count(*) FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id "
@@ -36,14 +34,13 @@ async def test_completed_experiment_charged_on_open_invoice(backends: Platform, 
     )
 
 
-async def test_deleted_user_archived_and_cancelled(backends: Platform, labs_database: Database, billing_database: Database) -> None:
-    settings = backends.settings
-    user = await create_user(settings)
-    assert (await change_plan(settings, user, "team"))["__typename"] == "PlanSubscription"
+async def test_deleted_user_archived_and_cancelled(caller: Caller, labs_database: Database, billing_database: Database) -> None:
+    user = await create_user(caller)
+    assert (await change_plan(caller, user, "team"))["__typename"] == "PlanSubscription"
     for title in ("Draft to archive", "Another draft"):
-        assert (await create_experiment(settings, user, title))["__typename"] == "Experiment"
+        assert (await create_experiment(caller, user, title))["__typename"] == "Experiment"
 
-    deleted = await call(settings, "users", "mutation($id: ID!) { deleteUser(id: $id) { __typename ... on DeletedUser { id } } }", id=user)
+    deleted = await call(caller, "users", "mutation($id: ID!) { deleteUser(id: $id) { __typename ... on DeletedUser { id } } }", id=user)
     assert deleted["deleteUser"] == {"__typename": "DeletedUser", "id": user}
 
     user_id = uuid.UUID(user)
@@ -60,19 +57,18 @@ async def test_deleted_user_archived_and_cancelled(backends: Platform, labs_data
     )
 
 
-async def test_delete_unknown_user_not_found(backends: Platform) -> None:
+async def test_delete_unknown_user_not_found(caller: Caller) -> None:
     missing = str(uuid.uuid4())
     result = await call(
-        backends.settings, "users", "mutation($id: ID!) { deleteUser(id: $id) { __typename ... on NotFoundError { message } } }", id=missing
+        caller, "users", "mutation($id: ID!) { deleteUser(id: $id) { __typename ... on NotFoundError { message } } }", id=missing
     )
 
     assert result["deleteUser"] == {"__typename": "NotFoundError", "message": f"User {missing} not found."}
 
 
-async def test_plan_quota_enforced_on_creation(backends: Platform, labs_database: Database) -> None:
-    settings = backends.settings
-    user = await create_user(settings)
-    assert (await change_plan(settings, user, "free"))["__typename"] == "PlanSubscription"
+async def test_plan_quota_enforced_on_creation(caller: Caller, labs_database: Database) -> None:
+    user = await create_user(caller)
+    assert (await change_plan(caller, user, "free"))["__typename"] == "PlanSubscription"
     await eventually(
         lambda: _scalar(labs_database, "SELECT max_experiments FROM experiment_quota WHERE user_id = :user", user=uuid.UUID(user)),
         lambda quota: quota == 10,
@@ -80,8 +76,8 @@ async def test_plan_quota_enforced_on_creation(backends: Platform, labs_database
     )
 
     for number in range(10):
-        assert (await create_experiment(settings, user, f"Within quota {number}"))["__typename"] == "Experiment"
-    rejected = await create_experiment(settings, user, "One too many")
+        assert (await create_experiment(caller, user, f"Within quota {number}"))["__typename"] == "Experiment"
+    rejected = await create_experiment(caller, user, "One too many")
 
     assert rejected["__typename"] == "ValidationError"
     assert rejected["code"] == "QUOTA_EXCEEDED"
@@ -89,10 +85,10 @@ async def test_plan_quota_enforced_on_creation(backends: Platform, labs_database
     assert "plan 'free' allows 10" in rejected["message"]
 
     # A larger plan lifts the limit once its event arrives.
-    assert (await change_plan(settings, user, "team"))["__typename"] == "PlanSubscription"
+    assert (await change_plan(caller, user, "team"))["__typename"] == "PlanSubscription"
     await eventually(
         lambda: _scalar(labs_database, "SELECT max_experiments FROM experiment_quota WHERE user_id = :user", user=uuid.UUID(user)),
         lambda quota: quota == 200,
         what="team plan quota reached labs",
     )
-    assert (await create_experiment(settings, user, "After upgrade"))["__typename"] == "Experiment"
+    assert (await create_experiment(caller, user, "After upgrade"))["__typename"] == "Experiment"
