@@ -80,10 +80,12 @@ class PlatformSettings(BaseSettings):
     haproxy_stats_port: int = Field(8404, description="Port of HAProxy's statistics page (/stats) and its own health check.")
     edge_port: int = Field(8787, description="Port of the local edge Worker (workerd), the platform's public address.")
     edge_jwks_url: str | None = Field(
-        None, description="JWKS URL the edge Worker verifies bearer tokens against; unset, tokens pass unverified."
+        None, description="JWKS URL the edge Worker verifies bearer tokens against; unset, Fief's, once bootstrapped."
     )
-    edge_jwt_issuer: str | None = Field(None, description="Expected `iss` of bearer tokens; unset, any issuer passes.")
-    edge_jwt_audience: str | None = Field(None, description="Expected `aud` of bearer tokens; unset, any audience passes.")
+    edge_jwt_issuer: str | None = Field(None, description="Expected `iss` of bearer tokens; unset, Fief's issuer.")
+    edge_jwt_audience: str | None = Field(
+        None, description="Accepted `aud` values of bearer tokens, comma-separated; unset, Fief's client ids."
+    )
     edge_purge_secret: str = Field(
         "labs64-local-purge-secret", description="Shared secret that authorizes cache purges at the edge (change it in production)."
     )

@@ -35,21 +35,27 @@ class EdgeConfig(BaseModel):
     rate_limit_per_token: int = Field(1200, gt=0, description="Requests per window with one bearer token.")
     jwks_url: str | None = Field(None, description="JWKS that bearer tokens are verified against.")
     jwt_issuer: str | None = Field(None, description="Required `iss` claim.")
-    jwt_audience: str | None = Field(None, description="Required `aud` claim.")
+    jwt_audience: str | None = Field(
+        None, description="Accepted `aud` claims, comma-separated: a token must carry one of them."
+    )
     purge_secret: str | None = Field(None, description="Shared secret of the purge endpoint; unset, purging is off.")
 
     @classmethod
     def from_settings(cls, settings: PlatformSettings, **overrides: object) -> EdgeConfig:
         values: dict[str, object] = {
+            **_identity_defaults(settings),
             "host": settings.host,
             "port": settings.edge_port,
             "origin_url": settings.haproxy_url.rstrip("/"),
             "development": settings.router_dev,
+            "purge_secret": settings.edge_purge_secret,
+        }
+        explicit = {
             "jwks_url": settings.edge_jwks_url,
             "jwt_issuer": settings.edge_jwt_issuer,
             "jwt_audience": settings.edge_jwt_audience,
-            "purge_secret": settings.edge_purge_secret,
         }
+        values.update({key: value for key, value in explicit.items() if value is not None})
         values.update(overrides)
         return cls(**values)
 
@@ -90,6 +96,22 @@ def write_bindings(config: EdgeConfig, path: Path) -> Path:
     with os.fdopen(descriptor, "w") as handle:
         json.dump(config.bindings(), handle, indent=2)
     return path
+
+
+def _identity_defaults(settings: PlatformSettings) -> dict[str, object]:
+    """Return Fief's JWKS address, issuer and audiences, once the identity bootstrap has written them.
+
+    The edge then rejects forged and expired tokens before they reach HAProxy. Before the first
+    bootstrap there is nothing to verify against, so tokens pass the edge and the modules check them.
+    """
+    from identity.config import IdentityConfig
+    from identity.errors import IdentityNotConfigured
+
+    try:
+        identity = IdentityConfig.from_settings(settings)
+    except IdentityNotConfigured:
+        return {}
+    return {"jwks_url": identity.jwks_url, "jwt_issuer": identity.issuer, "jwt_audience": ",".join(identity.audiences)}
 
 
 def edge_command(config: EdgeConfig, bindings_path: Path) -> list[str]:

@@ -103,6 +103,14 @@ def safelist_edge(platform: Platform) -> Iterator[EdgeConfig]:
 
 @pytest.fixture(scope="session")
 def echo_edge(platform: Platform, echo_origin: LocalServer) -> Iterator[EdgeConfig]:
-    config = EdgeConfig.from_settings(platform.settings, port=_test_edge_port(platform, 3), origin_url=echo_origin.url)
+    # The echo origin checks no tokens, and these tests send made-up ones, so the edge verifies none.
+    config = EdgeConfig.from_settings(
+        platform.settings,
+        port=_test_edge_port(platform, 3),
+        origin_url=echo_origin.url,
+        jwks_url=None,
+        jwt_issuer=None,
+        jwt_audience=None,
+    )
     with running_edge(config, platform.settings.data_dir, "edge-echo"):
         yield config

@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -81,10 +82,10 @@ def test_variables_get_their_own_entry(platform: Platform) -> None:
     assert again.json()["data"]["plan"]["code"] == codes[0]
 
 
-def test_authorized_request_bypasses_cache(platform: Platform) -> None:
+def test_authorized_request_bypasses_cache(platform: Platform, seeded_token: Callable[[int], str]) -> None:
     _get(platform.settings.edge_url, "Plans")
     routed_before = _routed_requests(platform)
-    headers = {"authorization": "Bearer not-verified-by-this-edge"}
+    headers = {"authorization": f"Bearer {seeded_token(1)}"}
 
     responses = [_get(platform.settings.edge_url, "Plans", headers=headers) for _ in range(2)]
 

@@ -47,7 +47,11 @@ export function loadConfig(env) {
     rateLimitPerToken: integer(env, "RATE_LIMIT_PER_TOKEN", 1200),
     jwksUrl: env.JWKS_URL || null,
     jwtIssuer: env.JWT_ISSUER || null,
-    jwtAudience: env.JWT_AUDIENCE || null,
+    // A comma-separated list: the identity provider sets `aud` to the client id, and each client
+    // (browser app, CLI) has its own.
+    jwtAudiences: env.JWT_AUDIENCE
+      ? env.JWT_AUDIENCE.split(",").map((audience) => audience.trim()).filter(Boolean)
+      : null,
     purgeSecret: env.PURGE_SECRET || null,
   };
   cached = { env, config };

@@ -125,10 +125,10 @@ function checkClaims(claims, config, nowS) {
   if (config.jwtIssuer !== null && claims.iss !== config.jwtIssuer) {
     throw invalid(`issuer ${JSON.stringify(claims.iss ?? null)} is not the expected one`);
   }
-  if (config.jwtAudience !== null) {
+  if (config.jwtAudiences !== null && config.jwtAudiences.length > 0) {
     const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-    if (!audiences.includes(config.jwtAudience)) {
-      throw invalid(`audience ${JSON.stringify(claims.aud ?? null)} does not include the expected one`);
+    if (!audiences.some((audience) => config.jwtAudiences.includes(audience))) {
+      throw invalid(`audience ${JSON.stringify(claims.aud ?? null)} is not one of the expected ones`);
     }
   }
 }
