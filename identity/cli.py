@@ -103,6 +103,11 @@ def login(no_browser: bool, timeout_s: int) -> None:
 def token(email: str, save: bool) -> None:
     """Development only: mint an access token for any user through Fief's admin API, and print it."""
     settings = get_settings()
+    if not settings.router_dev:
+        raise IdentityError(
+            "`labs64 token` mints tokens without a password, so it runs only in development, and this "
+            "platform has LABS64_ROUTER_DEV=false; sign in with `labs64 login` instead."
+        )
     config = IdentityConfig.from_settings(settings)
     with FiefAdmin(settings.fief_url, FiefSecrets.load_or_create(settings).admin_api_key) as admin:
         matches = admin.list("users", email=email, tenant=config.tenant_id)

@@ -45,6 +45,14 @@ def test_token_for_an_unknown_email_names_it(environment: dict[str, str]) -> Non
     assert "nobody@example.com" in result.stderr
 
 
+def test_token_refused_outside_development(environment: dict[str, str]) -> None:
+    result = _run(environment | {"LABS64_ROUTER_DEV": "false"}, "token", "--user", USER.email)
+
+    assert result.returncode == 1
+    assert "LABS64_ROUTER_DEV=false" in result.stderr
+    assert result.stdout == ""
+
+
 def test_whoami_without_token_fails(environment: dict[str, str]) -> None:
     result = _run(environment, "whoami")
 
