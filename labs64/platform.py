@@ -58,6 +58,27 @@ class ComponentStatus:
         }
 
 
+def _process_only_status(info: dict[str, Any]) -> ComponentStatus:
+    """Describe a program without a health endpoint, such as Fief's worker, by its process state alone."""
+    running = info["statename"] == "RUNNING"
+    return ComponentStatus(
+        info["name"],
+        info["statename"],
+        info["pid"] or None,
+        "",
+        running,
+        "running (no health endpoint; process state only)" if running else f"not running: {info['description']}",
+    )
+
+
+def _position_after_relative(statuses: list[ComponentStatus], name: str) -> int:
+    """Return where ``name`` goes: after the component its name extends (fief-worker after fief), else last."""
+    for index in range(len(statuses) - 1, -1, -1):
+        if name.startswith(f"{statuses[index].name}-"):
+            return index + 1
+    return len(statuses)
+
+
 def _print_progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -351,4 +372,7 @@ class Platform:
             state = info["statename"] if info else "STOPPED"
             pid = info["pid"] if info and info["pid"] else None
             statuses.append(ComponentStatus(name, state, pid, check.url, healthy, detail))
+        for name, info in infos.items():
+            if name not in checks:
+                statuses.insert(_position_after_relative(statuses, name), _process_only_status(info))
         return statuses

@@ -26,13 +26,14 @@ def test_status_json_lists_every_component(platform: Platform) -> None:
 
     assert result.returncode == 0, result.stderr
     assert set(components) == {
-        "postgres", "redis", "kafka", "fief-redis", "fief", "users", "labs", "billing",
+        "postgres", "redis", "kafka", "fief-redis", "fief", "fief-worker", "users", "labs", "billing",
         "events-relay", "labs-consumer", "billing-consumer", "router-1", "router-2", "haproxy", "edge",
     }
     assert all(c["healthy"] for c in components.values()), components
     assert all(isinstance(c["pid"], int) for c in components.values())
     assert components["router-1"]["url"] == platform.settings.router_url
     assert components["haproxy"]["url"] == platform.settings.haproxy_url
+    assert "process state only" in components["fief-worker"]["detail"]
 
 
 def test_up_is_idempotent(platform: Platform) -> None:
