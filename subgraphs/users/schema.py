@@ -166,8 +166,12 @@ class Query:
             record = (await session.execute(select(UserRecord).where(UserRecord.email == email.lower()))).scalar_one_or_none()
         return User.from_record(record) if record is not None else None
 
+    # Guarded root fields are nullable, so an anonymous caller's error nulls only this field and the
+    # public fields of the same request (such as billing's plans) still return.
     @strawberry.field(description="All users, newest first.", permission_classes=[IsAuthenticated])
-    async def users(self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None) -> Connection[User]:
+    async def users(
+        self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None
+    ) -> Connection[User] | None:
         return await paginate(info.context.database, select(UserRecord), UserRecord, first=first, after=after, to_node=User.from_record)
 
     @strawberry.field(description="One organisation by id, or null.", permission_classes=[IsAuthenticated])
@@ -178,7 +182,7 @@ class Query:
     @strawberry.field(description="All organisations, newest first.", permission_classes=[IsAuthenticated])
     async def organisations(
         self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None
-    ) -> Connection[Organisation]:
+    ) -> Connection[Organisation] | None:
         return await paginate(
             info.context.database, select(OrganisationRecord), OrganisationRecord, first=first, after=after, to_node=Organisation.from_record
         )

@@ -98,13 +98,15 @@ async def test_billing_read_holder_sees_other_users_invoices(anonymous_router_cl
 
 
 async def test_no_token_is_unauthenticated(anonymous_router_client: httpx.AsyncClient) -> None:
-    response = await anonymous_router_client.post("/", json={"query": "{ me { email } plans { code } }"})
+    query = "{ me { email } users(first: 1) { totalCount } plans { code } }"
+    response = await anonymous_router_client.post("/", json={"query": query})
     body = response.json()
 
     assert response.status_code == 200
     assert body["data"]["me"] is None
-    assert [error["extensions"]["code"] for error in body["errors"]] == ["UNAUTHENTICATED"]
-    assert body["errors"][0]["path"] == ["me"]
+    assert body["data"]["users"] is None
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["UNAUTHENTICATED", "UNAUTHENTICATED"]
+    assert sorted(error["path"][0] for error in body["errors"]) == ["me", "users"]
     # The price list is public, so an anonymous caller still gets it.
     assert [plan["code"] for plan in body["data"]["plans"]] == ["free", "team", "enterprise"]
 
