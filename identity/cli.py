@@ -112,7 +112,7 @@ def token(email: str, save: bool) -> None:
     with FiefAdmin(settings.fief_url, FiefSecrets.load_or_create(settings).admin_api_key) as admin:
         matches = admin.list("users", email=email, tenant=config.tenant_id)
         if not matches:
-            raise IdentityError(f"no Fief user with email {email!r} in tenant {config.issuer}; check the address (seeded users are in `labs64 seed`'s data).")
+            raise IdentityError(f"no Fief user with email {email!r} in tenant {config.issuer}; check the address, or list users' emails with the query `{{ users(first: 5) {{ edges {{ node {{ email }} }} }} }}` as the admin ada.lovelace.0@quantum-labs.example.")
         access_token = admin.user_access_token(matches[0]["id"], config.cli_client_uuid)
     if save:
         path = _store(access_token, config, 24 * 3600).save()
