@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -55,3 +56,62 @@ async def test_completion_billed_through_router(router_client: httpx.AsyncClient
     result = await eventually(cost, lambda e: e["cost"]["amountCents"] > 0, timeout_s=60, what="experiment cost through the router")
     assert result["status"] == "COMPLETED"
     assert result["cost"]["currency"] == "EUR"
+
+
+async def _new_user_on_plan(client: httpx.AsyncClient, plan_code: str) -> str:
+    created = await _graphql(
+        client,
+        "mutation($input: CreateUserInput!) { createUser(input: $input) { ... on User { id } } }",
+        input={"email": f"router-flow-{uuid.uuid4().hex[:8]}@example.com", "displayName": "Router Flow", "organisationId": str(seed_id("organisation", 3))},
+    )
+    user = created["createUser"]["id"]
+    changed = await _graphql(
+        client, "mutation($input: ChangePlanInput!) { changePlan(input: $input) { __typename } }", input={"userId": user, "planCode": plan_code}
+    )
+    assert changed["changePlan"]["__typename"] == "PlanSubscription"
+    return user
+
+
+CREATE_EXPERIMENT = """
+mutation($input: CreateExperimentInput!) {
+  createExperiment(input: $input) { __typename ... on Experiment { id } ... on ValidationError { code message } }
+}"""
+
+
+async def test_deleted_user_archived_through_router(router_client: httpx.AsyncClient) -> None:
+    user = await _new_user_on_plan(router_client, "team")
+    experiments = []
+    for title in ("Archive me", "Archive me too"):
+        created = await _graphql(router_client, CREATE_EXPERIMENT, input={"ownerId": user, "title": title})
+        experiments.append(created["createExperiment"]["id"])
+
+    deleted = await _graphql(router_client, "mutation($id: ID!) { deleteUser(id: $id) { __typename } }", id=user)
+    assert deleted["deleteUser"] == {"__typename": "DeletedUser"}
+
+    # users deleted the profile; labs archives the experiments once it has consumed the event.
+    query = "query($id: ID!) { experiment(id: $id) { status } }"
+
+    async def statuses() -> list[str]:
+        return [(await _graphql(router_client, query, id=experiment))["experiment"]["status"] for experiment in experiments]
+
+    await eventually(statuses, lambda found: found == ["ARCHIVED", "ARCHIVED"], timeout_s=60, what="experiments archived through the router")
+
+
+async def test_plan_quota_enforced_through_router(router_client: httpx.AsyncClient) -> None:
+    user = await _new_user_on_plan(router_client, "free")
+
+    # The quota reaches labs through an event, so creation is retried until labs rejects it.
+    created = 0
+    rejection: dict = {}
+    for attempt in range(40):
+        result = (await _graphql(router_client, CREATE_EXPERIMENT, input={"ownerId": user, "title": f"Quota probe {attempt}"}))["createExperiment"]
+        if result["__typename"] == "ValidationError":
+            rejection = result
+            break
+        created += 1
+        await asyncio.sleep(0.1)
+
+    assert rejection, "labs never enforced the free plan's quota"
+    assert rejection["code"] == "QUOTA_EXCEEDED"
+    assert "plan 'free' allows 10" in rejection["message"]
+    assert created >= 10
