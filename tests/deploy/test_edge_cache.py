@@ -96,10 +96,10 @@ def test_authorized_request_bypasses_cache(platform: Platform, seeded_token: Cal
 
 def test_authorized_response_not_stored(echo_edge: EdgeConfig, echo_origin: LocalServer) -> None:
     headers = {"authorization": "Bearer user-a"}
-    _get(echo_edge.url, "Organisations", {"first": 3}, headers=headers)
+    _get(echo_edge.url, "PlanByCode", {"code": "authorized-only"}, headers=headers)
     origin_requests = len(echo_origin.requests)
 
-    anonymous = _get(echo_edge.url, "Organisations", {"first": 3})
+    anonymous = _get(echo_edge.url, "PlanByCode", {"code": "authorized-only"})
 
     assert anonymous.headers["x-labs64-cache"] == "MISS"
     assert len(echo_origin.requests) == origin_requests + 1
