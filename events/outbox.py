@@ -37,8 +37,8 @@ OUTBOX = Table(
     Column("published_at", DateTime(timezone=True), nullable=True),
 )
 
-# NOTE: nothing prunes the inbox yet. An id must stay as long as its event can be redelivered,
-# which a dead-letter replay can do for up to 30 days, so rows older than that could go.
+# The relay prunes inbox rows after events.relay.INBOX_RETENTION_DAYS, once no replay can bring
+# their events back.
 INBOX = Table(
     "event_inbox",
     _metadata,

@@ -38,6 +38,9 @@ FAULT_EXIT_CODE = 75
 
 #: Published rows stay this long for inspection, as long as the topics keep their records.
 OUTBOX_RETENTION_DAYS = 7
+#: Days an inbox row is kept. A dead-letter replay can redeliver an event while the dead-letter
+#: topic keeps it (30 days), so the row that makes the replay a no-op must outlive that.
+INBOX_RETENTION_DAYS = 35
 PRUNE_INTERVAL_S = 600.0
 
 _RETRY_INITIAL_S = 0.5
@@ -162,13 +165,23 @@ class OutboxRelay:
             await asyncio.sleep(1.0)
 
     async def prune(self, connection: asyncpg.Connection, module: str) -> int:
-        """Delete rows published more than ``OUTBOX_RETENTION_DAYS`` ago; return how many."""
+        """Delete outbox rows published more than ``OUTBOX_RETENTION_DAYS`` ago and inbox rows older
+        than ``INBOX_RETENTION_DAYS``; return how many rows went."""
         status = await connection.execute(
             "DELETE FROM event_outbox WHERE published_at < now() - make_interval(days => $1)", OUTBOX_RETENTION_DAYS
         )
         deleted = int(status.split()[-1])
         if deleted:
             logger.info("published outbox rows pruned", extra={"subgraph": module, "rows": deleted})
+        # Only modules that consume events have an inbox.
+        if await connection.fetchval("SELECT to_regclass('event_inbox') IS NOT NULL"):
+            status = await connection.execute(
+                "DELETE FROM event_inbox WHERE processed_at < now() - make_interval(days => $1)", INBOX_RETENTION_DAYS
+            )
+            inbox_deleted = int(status.split()[-1])
+            if inbox_deleted:
+                logger.info("old inbox rows pruned", extra={"subgraph": module, "rows": inbox_deleted})
+            deleted += inbox_deleted
         return deleted
 
     async def publish_batch(self, connection: asyncpg.Connection, module: str) -> int:

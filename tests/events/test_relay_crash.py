@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from events.catalog import ExperimentCompletedV1
 from events.outbox import record_event
-from events.relay import FAULT_ENV, FAULT_EXIT_CODE, OUTBOX_RETENTION_DAYS, OutboxRelay, asyncpg_dsn
+from events.relay import FAULT_ENV, FAULT_EXIT_CODE, INBOX_RETENTION_DAYS, OUTBOX_RETENTION_DAYS, OutboxRelay, asyncpg_dsn
 from labs64.platform import Platform
 from labs64.settings import REPOSITORY_ROOT
 from subgraphs.kit import Database
@@ -99,3 +99,27 @@ async def test_relay_prunes_old_published_rows(backends: Platform, labs_database
 
     assert old.id not in remaining
     assert fresh.id in remaining
+
+
+async def test_relay_prunes_old_inbox_rows(backends: Platform, billing_database: Database) -> None:
+    old, fresh = uuid.uuid4(), uuid.uuid4()
+    async with billing_database.session() as session:
+        for event_id, age_days in ((old, INBOX_RETENTION_DAYS + 1), (fresh, 0)):
+            await session.execute(
+                text(
+                    "INSERT INTO event_inbox (consumer_group, event_id, event_type, processed_at) "
+                    "VALUES ('labs64.prune-test', :id, 'test', now() - make_interval(days => :days))"
+                ),
+                {"id": event_id, "days": age_days},
+            )
+        await session.commit()
+
+    connection = await asyncpg.connect(asyncpg_dsn(backends.settings, "billing"))
+    try:
+        await OutboxRelay(backends.settings, ["billing"]).prune(connection, "billing")
+        remaining = {row["event_id"] for row in await connection.fetch("SELECT event_id FROM event_inbox WHERE event_id = ANY($1::uuid[])", [old, fresh])}
+    finally:
+        await connection.close()
+
+    assert old not in remaining
+    assert fresh in remaining
