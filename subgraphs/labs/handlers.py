@@ -1,11 +1,11 @@
-"""Labs' event handlers: archive a deleted user's experiments and store each user's plan quota."""
+"""Labs' event handlers: archive a deleted user's experiments, drop their memberships, and store plan quotas."""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +27,17 @@ async def archive_user_experiments(session: AsyncSession, envelope: EventEnvelop
         .where(ExperimentRecord.owner_id == payload.user_id, ExperimentRecord.status != ExperimentStatus.ARCHIVED.value)
         .values(status=ExperimentStatus.ARCHIVED.value, updated_at=now)
     )
-    logger.info("experiments archived for deleted user", extra={"user_id": str(payload.user_id), "experiments": result.rowcount, "event_id": str(envelope.id)})
+    # The user also leaves every other experiment: a member list must not name a deleted user,
+    # whose id would otherwise keep showing up in those experiments' members.
+    left = await session.execute(
+        update(ExperimentRecord)
+        .where(ExperimentRecord.member_ids.contains([payload.user_id]))
+        .values(member_ids=func.array_remove(ExperimentRecord.member_ids, payload.user_id), updated_at=now)
+    )
+    logger.info(
+        "experiments archived for deleted user",
+        extra={"user_id": str(payload.user_id), "experiments": result.rowcount, "memberships_removed": left.rowcount, "event_id": str(envelope.id)},
+    )
 
 
 async def apply_plan_quota(session: AsyncSession, envelope: EventEnvelope, payload: EventPayload) -> None:

@@ -49,12 +49,12 @@ async def change_plan(caller: Caller, user_id: str, plan_code: str) -> dict[str,
     return (await call(caller, "billing", mutation, input={"userId": user_id, "planCode": plan_code}))["changePlan"]
 
 
-async def create_experiment(caller: Caller, owner_id: str, title: str) -> dict[str, Any]:
+async def create_experiment(caller: Caller, owner_id: str, title: str, member_ids: list[str] | None = None) -> dict[str, Any]:
     mutation = """
     mutation($input: CreateExperimentInput!) {
       createExperiment(input: $input) { __typename ... on Experiment { id } ... on ValidationError { message code field } }
     }"""
-    return (await call(caller, "labs", mutation, input={"ownerId": owner_id, "title": title}))["createExperiment"]
+    return (await call(caller, "labs", mutation, input={"ownerId": owner_id, "title": title, "memberIds": member_ids or []}))["createExperiment"]
 
 
 async def transition(caller: Caller, experiment_id: str, status: str) -> dict[str, Any]:

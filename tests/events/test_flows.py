@@ -39,6 +39,9 @@ async def test_deleted_user_archived_and_cancelled(caller: Caller, labs_database
     assert (await change_plan(caller, user, "team"))["__typename"] == "PlanSubscription"
     for title in ("Draft to archive", "Another draft"):
         assert (await create_experiment(caller, user, title))["__typename"] == "Experiment"
+    colleague = await create_user(caller)
+    shared = await create_experiment(caller, colleague, "Shared with the deleted user", member_ids=[user])
+    assert shared["__typename"] == "Experiment"
 
     deleted = await call(caller, "users", "mutation($id: ID!) { deleteUser(id: $id) { __typename ... on DeletedUser { id } } }", id=user)
     assert deleted["deleteUser"] == {"__typename": "DeletedUser", "id": user}
@@ -50,6 +53,14 @@ async def test_deleted_user_archived_and_cancelled(caller: Caller, labs_database
         what="experiments archived",
     )
     assert await _scalar(labs_database, "SELECT count(*) FROM experiment WHERE owner_id = :user AND status = 'archived'", user=user_id) == 2
+    # The colleague's experiment stays active and no longer lists the deleted user as a member.
+    await eventually(
+        lambda: _scalar(labs_database, "SELECT count(*) FROM experiment WHERE :user = ANY(member_ids)", user=user_id),
+        lambda count: count == 0,
+        what="membership removed",
+    )
+    shared_id = uuid.UUID(shared["id"])
+    assert await _scalar(labs_database, "SELECT status FROM experiment WHERE id = :id", id=shared_id) == "draft"
     await eventually(
         lambda: _scalar(billing_database, "SELECT count(*) FROM subscription WHERE user_id = :user AND status = 'active'", user=user_id),
         lambda count: count == 0,
