@@ -7,6 +7,8 @@ import io
 import json
 import subprocess
 import sys
+import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -65,6 +67,21 @@ def test_repeated_get_served_from_cache(platform: Platform) -> None:
     assert second.json() == first.json()
     assert first.json()["data"]["plans"]
     assert _routed_requests(platform) == routed_after_first
+
+
+def test_cache_hit_reports_its_age(platform: Platform) -> None:
+    variables = {"code": f"age-{uuid.uuid4().hex[:8]}"}
+    first = _get(platform.settings.edge_url, "PlanByCode", variables)
+    time.sleep(2.2)
+
+    hit = _get(platform.settings.edge_url, "PlanByCode", variables)
+
+    assert first.headers["x-labs64-cache"] == "MISS"
+    assert hit.headers["x-labs64-cache"] == "HIT"
+    age = int(hit.headers["age"])
+    assert 2 <= age <= 10
+    assert hit.headers["cache-control"] == f"public, max-age={60 - age}"
+    assert "x-labs64-stored-at" not in hit.headers
 
 
 def test_variables_get_their_own_entry(platform: Platform) -> None:

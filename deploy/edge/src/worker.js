@@ -143,6 +143,13 @@ async function cachedResponse(request, url, operation, persisted, config, contex
   const hit = await cache.match(key);
   if (hit !== undefined) {
     const response = new Response(hit.body, hit);
+    // A downstream cache must not keep the copy longer than this edge would, so the response
+    // says how old it is and how long it has left.
+    const storedAtMs = Number(hit.headers.get("x-labs64-stored-at"));
+    const ageS = Number.isFinite(storedAtMs) && storedAtMs > 0 ? Math.max(0, Math.floor((Date.now() - storedAtMs) / 1000)) : 0;
+    response.headers.delete("x-labs64-stored-at");
+    response.headers.set("age", String(ageS));
+    response.headers.set("cache-control", `public, max-age=${Math.max(0, persisted.cacheSeconds - ageS)}`);
     response.headers.set("x-labs64-cache", "HIT");
     response.headers.set("x-request-id", context.requestId);
     return response;
@@ -158,6 +165,7 @@ async function cachedResponse(request, url, operation, persisted, config, contex
         "content-type": origin.headers.get("content-type") ?? "application/json",
         "cache-control": cacheControl,
         "cache-tag": `persisted-${persisted.name}`,
+        "x-labs64-stored-at": String(Date.now()),
       },
     });
     await cache.put(key, stored);
