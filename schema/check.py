@@ -20,7 +20,14 @@ from labs64.settings import REPOSITORY_ROOT, SUBGRAPH_NAMES, PlatformSettings
 from schema.api import api_schema_from_supergraph
 from schema.changes import ChangeSeverity, SchemaChange, diff_schemas
 from schema.composition import CompositionError, SubgraphSource, collect_subgraphs, compose
-from schema.documents import OperationDocument, OperationSet, ValidationProblem, operation_coordinates, validate_operation
+from schema.documents import (
+    OperationDocument,
+    OperationSet,
+    ValidationProblem,
+    operation_coordinates,
+    parse_operation_file,
+    validate_operation,
+)
 from schema.lint import LintConfig, LintSeverity, LintViolation, lint_schema
 from schema.manifest import load_manifest
 from schema.usage import UsageStore
@@ -128,6 +135,8 @@ class CheckOptions:
     baseline_path: Path | None = None
     use_registry: bool = True
     manifest_path: Path | None = None
+    #: Further ``.graphql`` files of persisted operations, such as those the edge Worker caches.
+    operation_files: list[Path] = field(default_factory=list)
     usage_paths: list[Path] = field(default_factory=list)
     lint_config: LintConfig = field(default_factory=LintConfig)
     #: Fail on every breaking change, even one that no known operation uses.
@@ -193,9 +202,18 @@ def subgraph_sources(settings: PlatformSettings, proposed: ProposedSubgraph | No
     ]
 
 
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPOSITORY_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def _load_operations(options: CheckOptions) -> tuple[list[OperationDocument], dict[str, int]]:
     operations = OperationSet()
     persisted = load_manifest(options.manifest_path) if options.manifest_path is not None else []
+    for path in options.operation_files:
+        persisted.extend(parse_operation_file(path, _display_path(path)))
     for operation in persisted:
         operations.add(operation)
     recorded = 0

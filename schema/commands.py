@@ -45,6 +45,9 @@ __all__ = ["COMMANDS"]
 
 _DEFAULT_LINT_CONFIG = REPOSITORY_ROOT / "pyproject.toml"
 
+#: The edge Worker's persisted operations: a schema change must not break them either.
+EDGE_OPERATIONS_DIR = REPOSITORY_ROOT / "deploy" / "edge" / "operations"
+
 
 def _progress(message: str) -> None:
     click.echo(message, err=True)
@@ -122,6 +125,13 @@ _sdl_option = click.option(
 @click.option("--usage", "usage_paths", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Usage store (JSON lines) of recorded operations; repeatable. Default: the platform's store when it exists.")
 @click.option("--lint-config", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=_DEFAULT_LINT_CONFIG, show_default=True, help="TOML file with a [tool.labs64.schema-lint] table.")
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format: text, json, or GitHub workflow annotations.")
+@click.option(
+    "--operations",
+    "operation_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A .graphql file of further persisted operations; repeatable. Default: the edge Worker's, in deploy/edge/operations.",
+)
 @click.option("--strict", is_flag=True, help="Also fail on breaking changes that no known operation uses.")
 def check_command(
     subgraph: str | None,
@@ -129,6 +139,7 @@ def check_command(
     baseline_path: Path | None,
     registry: bool,
     manifest_path: Path,
+    operation_files: tuple[Path, ...],
     usage_paths: tuple[Path, ...],
     lint_config: Path,
     output_format: str,
@@ -149,6 +160,7 @@ def check_command(
             baseline_path=baseline_path,
             use_registry=registry,
             manifest_path=manifest_path,
+            operation_files=list(operation_files) or sorted(EDGE_OPERATIONS_DIR.glob("*.graphql")),
             usage_paths=list(usage_paths),
             lint_config=LintConfig.load(lint_config),
             strict=strict,

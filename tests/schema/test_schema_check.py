@@ -78,13 +78,13 @@ CASES = [
     Case("add field", "billing", "type Plan", "  name: String!\n", "  name: String!\n  tagline: String\n",
          0, "safe", "FIELD_ADDED", "Plan.tagline"),
     Case("remove used field", "billing", "type Plan", "  name: String!\n", "",
-         1, "breaking", "FIELD_REMOVED", "Plan.name", frozenset({"PlanCatalogue", "UserBilling"})),
+         1, "breaking", "FIELD_REMOVED", "Plan.name", frozenset({"PlanCatalogue", "UserBilling", "Plans", "PlanByCode"})),
     Case("remove unused field", "billing", "type Plan", COMPUTE_HOUR_PRICE, "",
          0, "breaking", "FIELD_REMOVED", "Plan.computeHourPrice"),
     Case("change field type", "billing", "type Plan", "  experimentQuota: Int!\n", "  experimentQuota: String!\n",
-         1, "breaking", "FIELD_CHANGED_KIND", "Plan.experimentQuota", frozenset({"PlanCatalogue"})),
+         1, "breaking", "FIELD_CHANGED_KIND", "Plan.experimentQuota", frozenset({"PlanCatalogue", "Plans", "PlanByCode"})),
     Case("add required argument", "billing", "type Query", "  plans: [Plan!]!\n", "  plans(currency: String!): [Plan!]!\n",
-         1, "breaking", "REQUIRED_ARG_ADDED", "Query.plans(currency:)", frozenset({"PlanCatalogue"})),
+         1, "breaking", "REQUIRED_ARG_ADDED", "Query.plans(currency:)", frozenset({"PlanCatalogue", "Plans"})),
     Case("remove enum value", "labs", "enum ExperimentStatus", "  FAILED\n", "",
          1, "breaking", "VALUE_REMOVED_FROM_ENUM", "ExperimentStatus.FAILED",
          frozenset({"ExperimentList", "ExperimentDetail", "RunningExperiments", "CreateExperiment", "TransitionExperiment"})),
@@ -94,7 +94,7 @@ CASES = [
          0, "dangerous", "VALUE_ADDED_TO_ENUM", "ExperimentStatus.CANCELLED",
          frozenset({"ExperimentList", "ExperimentDetail", "RunningExperiments", "CreateExperiment", "TransitionExperiment"})),
     Case("add optional argument", "billing", "type Query", "  plans: [Plan!]!\n", "  plans(currency: String): [Plan!]!\n",
-         0, "dangerous", "OPTIONAL_ARG_ADDED", "Query.plans(currency:)", frozenset({"PlanCatalogue"})),
+         0, "dangerous", "OPTIONAL_ARG_ADDED", "Query.plans(currency:)", frozenset({"PlanCatalogue", "Plans"})),
 ]
 
 
@@ -112,6 +112,20 @@ def test_change_verdict(case: Case, tmp_path: Path, baseline: Path) -> None:
     assert change["severity"] == case.severity
     assert change["kind"] == case.kind
     assert {operation["name"] for operation in change["operations"]} == case.operations
+
+
+def test_edge_operation_counts_as_use(tmp_path: Path, baseline: Path) -> None:
+    # Only the edge Worker's PlanByCode reads `plan(code:)`, so its removal must name that operation.
+    field = '\n  """One plan by code, or null when none has it."""\n  plan(code: String!): Plan\n'
+    sdl = edit_block(load_subgraph_sdl("billing"), "type Query", field, "\n")
+
+    exit_code, report = check_json(tmp_path, baseline, "billing", sdl)
+
+    assert exit_code == 1, report["changes"]
+    removed = next(change for change in report["changes"] if change["coordinate"] == "Query.plan")
+    assert [(impact["name"], impact["file"]) for impact in removed["operations"]] == [
+        ("PlanByCode", "deploy/edge/operations/plan_by_code.graphql")
+    ]
 
 
 def test_unused_breaking_change_fails_when_strict(tmp_path: Path, baseline: Path) -> None:
@@ -157,9 +171,12 @@ def test_github_format_annotates_operation(tmp_path: Path, baseline: Path) -> No
 
     assert result.exit_code == 1
     errors = [line for line in result.stdout.splitlines() if line.startswith("::error ")]
-    assert len(errors) == 1
-    assert errors[0].startswith("::error file=schema/operations/billing.graphql,line=3,title=Breaking change FIELD_REMOVED::")
-    assert "Operation PlanCatalogue uses it." in errors[0]
+    # One annotation per operation that reads the field: the frontends' and the edge Worker's.
+    assert len(errors) == 3
+    catalogue = next(error for error in errors if "Operation PlanCatalogue uses it." in error)
+    assert catalogue.startswith("::error file=schema/operations/billing.graphql,line=3,title=Breaking change FIELD_REMOVED::")
+    assert any(error.startswith("::error file=deploy/edge/operations/plans.graphql,") for error in errors)
+    assert any(error.startswith("::error file=deploy/edge/operations/plan_by_code.graphql,") for error in errors)
 
 
 def test_unchanged_code_passes(tmp_path: Path, baseline: Path) -> None:
