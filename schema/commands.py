@@ -33,6 +33,7 @@ from schema.check import (
     subgraph_sources,
 )
 from schema.composition import CompositionToolError, compose, write_supergraph
+from schema.documents import parse_operation_file
 from schema.lint import LintConfig, LintConfigError
 from schema.manifest import DEFAULT_MANIFEST_PATH, OPERATIONS_DIR, ManifestError, collect_operations, load_manifest, render_manifest
 from schema.report import FORMATS, render_changes_text, render_report
@@ -228,6 +229,8 @@ def _refuse_breaking_publish(settings: PlatformSettings, new_sdl: str, latest_sd
     """Exit with 1 when the new supergraph breaks an operation that the previous one served."""
     old_sdl = latest_sdl if latest_sdl is not None else COMMITTED_SUPERGRAPH.read_text(encoding="utf-8")
     operations = load_manifest(DEFAULT_MANIFEST_PATH) if DEFAULT_MANIFEST_PATH.exists() else []
+    for path in sorted(EDGE_OPERATIONS_DIR.glob("*.graphql")):
+        operations += parse_operation_file(path, str(path.relative_to(REPOSITORY_ROOT)))
     usage = default_usage_path(settings)
     operations += [record.as_operation() for record in UsageStore(usage).load()] if usage.exists() else []
 
