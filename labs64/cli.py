@@ -11,21 +11,9 @@ import time
 import click
 
 from labs64.errors import PlatformError
-from labs64.settings import CONSUMER_MODULES, SUBGRAPH_NAMES, get_settings
+from labs64.settings import get_settings
 
 __all__ = ["main", "cli"]
-
-
-
-def _components() -> list[str]:
-    from router.replicas import router_replicas
-
-    replicas = [replica.name for replica in router_replicas(get_settings())]
-    consumers = [f"{module}-consumer" for module in CONSUMER_MODULES]
-    return [
-        "postgres", "redis", "kafka", "fief-redis", "fief", "fief-worker", *SUBGRAPH_NAMES,
-        "events-relay", *consumers, *replicas, "haproxy", "edge",
-    ]
 
 
 def _progress(message: str) -> None:
@@ -91,14 +79,14 @@ def _print_status(statuses: list) -> None:
 def logs(component: str | None, lines: int, follow: bool) -> None:
     """Show the logs of one component, or of all of them."""
     settings = get_settings()
-    components = _components()
-    if component is not None and component not in (*components, "supervisord"):
-        raise click.BadParameter(f"unknown component {component!r}; choose one of {', '.join(components)}, supervisord")
-    names = [component] if component else components
-    paths = [settings.log_dir / f"{name}.log" for name in names]
-    existing = [str(path) for path in paths if path.exists()]
-    if not existing:
+    # supervisord writes one `<component>.log` per program into the log directory, so the files
+    # themselves list the components, supervisord included.
+    available = {path.stem: path for path in sorted(settings.log_dir.glob("*.log"))}
+    if not available:
         raise click.ClickException(f"No logs yet under {settings.log_dir}; start the platform with `labs64 up`.")
+    if component is not None and component not in available:
+        raise click.BadParameter(f"no log for component {component!r} under {settings.log_dir}; choose one of {', '.join(available)}")
+    existing = [str(available[component])] if component else [str(path) for path in available.values()]
     command = ["tail", "-n", str(lines), *(["-F"] if follow else []), *existing]
     sys.exit(subprocess.call(command))
 

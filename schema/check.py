@@ -43,6 +43,7 @@ __all__ = [
     "OperationImpact",
     "ChangeImpact",
     "analyse",
+    "load_operations",
     "run_check",
     "subgraph_sources",
 ]
@@ -209,7 +210,8 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
-def _load_operations(options: CheckOptions) -> tuple[list[OperationDocument], dict[str, int]]:
+def load_operations(options: CheckOptions) -> tuple[list[OperationDocument], dict[str, int]]:
+    """Collect the operations a change must not break, once each, and count them by source."""
     operations = OperationSet()
     persisted = load_manifest(options.manifest_path) if options.manifest_path is not None else []
     for path in options.operation_files:
@@ -270,7 +272,7 @@ def run_check(
     report.baseline = load_baseline()
     old_schema = api_schema_from_supergraph(report.baseline.supergraph_sdl, report.baseline.description)
 
-    operations, report.operation_count = _load_operations(options)
+    operations, report.operation_count = load_operations(options)
     progress(f"schema check: diffing against {report.baseline.description}, checking {len(operations)} operations ...")
     report.changes, report.invalid_operations = analyse(old_schema, new_schema, operations)
     report.lint = lint_schema(new_schema, options.lint_config)

@@ -29,13 +29,13 @@ from schema.check import (
     ExitCode,
     ProposedSubgraph,
     analyse,
+    load_operations,
     run_check,
     subgraph_sources,
 )
 from schema.composition import CompositionToolError, compose, write_supergraph
-from schema.documents import parse_operation_file
 from schema.lint import LintConfig, LintConfigError
-from schema.manifest import DEFAULT_MANIFEST_PATH, OPERATIONS_DIR, ManifestError, collect_operations, load_manifest, render_manifest
+from schema.manifest import DEFAULT_MANIFEST_PATH, OPERATIONS_DIR, ManifestError, collect_operations, render_manifest
 from schema.report import FORMATS, render_changes_text, render_report
 from schema.usage import UsageError, UsageStore, default_usage_path
 
@@ -48,6 +48,10 @@ _DEFAULT_LINT_CONFIG = REPOSITORY_ROOT / "pyproject.toml"
 
 #: The edge Worker's persisted operations: a schema change must not break them either.
 EDGE_OPERATIONS_DIR = REPOSITORY_ROOT / "deploy" / "edge" / "operations"
+
+
+def _edge_operation_files() -> list[Path]:
+    return sorted(EDGE_OPERATIONS_DIR.glob("*.graphql"))
 
 
 def _progress(message: str) -> None:
@@ -161,7 +165,7 @@ def check_command(
             baseline_path=baseline_path,
             use_registry=registry,
             manifest_path=manifest_path,
-            operation_files=list(operation_files) or sorted(EDGE_OPERATIONS_DIR.glob("*.graphql")),
+            operation_files=list(operation_files) or _edge_operation_files(),
             usage_paths=list(usage_paths),
             lint_config=LintConfig.load(lint_config),
             strict=strict,
@@ -228,11 +232,14 @@ def publish_command(subgraph: str | None, sdl: Path | None, message: str, author
 def _refuse_breaking_publish(settings: PlatformSettings, new_sdl: str, latest_sdl: str | None, force: bool) -> None:
     """Exit with 1 when the new supergraph breaks an operation that the previous one served."""
     old_sdl = latest_sdl if latest_sdl is not None else COMMITTED_SUPERGRAPH.read_text(encoding="utf-8")
-    operations = load_manifest(DEFAULT_MANIFEST_PATH) if DEFAULT_MANIFEST_PATH.exists() else []
-    for path in sorted(EDGE_OPERATIONS_DIR.glob("*.graphql")):
-        operations += parse_operation_file(path, str(path.relative_to(REPOSITORY_ROOT)))
     usage = default_usage_path(settings)
-    operations += [record.as_operation() for record in UsageStore(usage).load()] if usage.exists() else []
+    operations, _ = load_operations(
+        CheckOptions(
+            manifest_path=DEFAULT_MANIFEST_PATH if DEFAULT_MANIFEST_PATH.exists() else None,
+            operation_files=_edge_operation_files(),
+            usage_paths=[usage] if usage.exists() else [],
+        )
+    )
 
     impacts, invalid = analyse(api_schema_from_supergraph(old_sdl), api_schema_from_supergraph(new_sdl), operations)
     report = CheckReport(subgraphs=[], changes=impacts, invalid_operations=invalid)
@@ -320,8 +327,13 @@ def diff_command(old: int, new: int, output_format: str, unified: bool) -> None:
     except RegistryError as error:
         _fail(str(error), ExitCode.TOOL_ERROR)
 
-    # The operations the frontends use today show which of them each change affects.
-    operations = load_manifest(DEFAULT_MANIFEST_PATH) if DEFAULT_MANIFEST_PATH.exists() else []
+    # The persisted operations of today, the frontends' and the edge's, show which each change affects.
+    operations, _ = load_operations(
+        CheckOptions(
+            manifest_path=DEFAULT_MANIFEST_PATH if DEFAULT_MANIFEST_PATH.exists() else None,
+            operation_files=_edge_operation_files(),
+        )
+    )
     impacts, _invalid = analyse(
         api_schema_from_supergraph(old_version.supergraph_sdl, f"version {old}"),
         api_schema_from_supergraph(new_version.supergraph_sdl, f"version {new}"),
