@@ -124,6 +124,16 @@ class Platform:
             ),
         ]
         programs.extend(self._identity_programs())
+        programs.extend(self._subgraph_programs(environment))
+        programs.extend(self._event_programs(environment))
+        programs.extend(self._router_programs())
+        programs.append(self._haproxy_program())
+        programs.append(self._edge_program())
+        return programs
+
+    def _subgraph_programs(self, environment: dict[str, str]) -> list[Program]:
+        settings = self.settings
+        programs = []
         for name in SUBGRAPH_NAMES:
             command = [
                 sys.executable, "-m", "uvicorn", f"subgraphs.{name}.app:create_app", "--factory",
@@ -131,18 +141,19 @@ class Platform:
                 "--no-access-log", "--timeout-graceful-shutdown", "10",
             ]
             programs.append(Program(name, command, environment=environment, directory=REPOSITORY_ROOT, priority=50))
+        return programs
+
+    def _event_programs(self, environment: dict[str, str]) -> list[Program]:
         # Event programs stop before the subgraphs and the broker (supervisord stops in reverse
         # priority), so a consumer can commit its offsets while Kafka still runs.
         events_command = [sys.executable, "-m", "events"]
-        programs.append(Program("events-relay", [*events_command, "relay"], environment=environment, directory=REPOSITORY_ROOT, priority=60))
+        commands = {"events-relay": [*events_command, "relay"]}
         for module in CONSUMER_MODULES:
-            programs.append(
-                Program(f"{module}-consumer", [*events_command, "consume", module], environment=environment, directory=REPOSITORY_ROOT, priority=60)
-            )
-        programs.extend(self._router_programs())
-        programs.append(self._haproxy_program())
-        programs.append(self._edge_program())
-        return programs
+            commands[f"{module}-consumer"] = [*events_command, "consume", module]
+        return [
+            Program(name, command, environment=environment, directory=REPOSITORY_ROOT, priority=60)
+            for name, command in commands.items()
+        ]
 
     def _identity_programs(self) -> list[Program]:
         from identity.server import fief_programs

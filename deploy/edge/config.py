@@ -8,6 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from identity.config import IdentityConfig
+from identity.errors import IdentityNotConfigured
 from labs64.settings import PlatformSettings
 
 __all__ = ["EDGE_DIR", "EdgeConfig", "edge_command", "write_bindings"]
@@ -104,9 +106,6 @@ def _identity_defaults(settings: PlatformSettings) -> dict[str, object]:
     The edge then rejects forged and expired tokens before they reach HAProxy. Before the first
     bootstrap there is nothing to verify against, so tokens pass the edge and the modules check them.
     """
-    from identity.config import IdentityConfig
-    from identity.errors import IdentityNotConfigured
-
     try:
         identity = IdentityConfig.from_settings(settings)
     except IdentityNotConfigured:

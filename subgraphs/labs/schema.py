@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.permission import BasePermission
 from strawberry.scalars import JSON
@@ -80,6 +80,16 @@ def _visible_to(statement, principal: Principal):  # type: ignore[no-untyped-def
     )
 
 
+async def _experiment_page(
+    info: Info[RequestContext, None], statement: Select, first: int | None, after: str | None, status: ExperimentStatus | None
+) -> Connection[Experiment]:
+    """Return one page of ``statement``'s experiments that the caller may see, optionally of one status."""
+    statement = _visible_to(statement, await current_principal(info))
+    if status is not None:
+        statement = statement.where(ExperimentRecord.status == status.value)
+    return await paginate(info.context.database, statement, ExperimentRecord, first=first, after=after, to_node=Experiment.from_record)
+
+
 class CanSeeExperiment(BasePermission):
     """The experiment named by the ``id`` argument is the caller's, or they are a member or an admin."""
 
@@ -113,19 +123,14 @@ class User:
         first: int | None = None,
         after: str | None = None,
         status: ExperimentStatus | None = None,
+    ) -> Connection[Experiment] | None:
         # Nullable because the router fetches this field from labs while users serves the rest of
         # User: when labs is down, only this field becomes null instead of the whole user.
-    ) -> Connection[Experiment] | None:
         user_id = parse_id(self.id)
         statement = select(ExperimentRecord).where(
             or_(ExperimentRecord.owner_id == user_id, ExperimentRecord.member_ids.contains([user_id]))
         )
-        statement = _visible_to(statement, await current_principal(info))
-        if status is not None:
-            statement = statement.where(ExperimentRecord.status == status.value)
-        return await paginate(
-            info.context.database, statement, ExperimentRecord, first=first, after=after, to_node=Experiment.from_record
-        )
+        return await _experiment_page(info, statement, first, after, status)
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> User:
@@ -284,10 +289,7 @@ class Query:
         after: str | None = None,
         status: ExperimentStatus | None = None,
     ) -> Connection[Experiment] | None:
-        statement = _visible_to(select(ExperimentRecord), await current_principal(info))
-        if status is not None:
-            statement = statement.where(ExperimentRecord.status == status.value)
-        return await paginate(info.context.database, statement, ExperimentRecord, first=first, after=after, to_node=Experiment.from_record)
+        return await _experiment_page(info, select(ExperimentRecord), first, after, status)
 
 
 @strawberry.type
