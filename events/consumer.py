@@ -7,7 +7,9 @@ committed after the records before them are handled, never ahead of them.
 
 A failing handler is retried with exponential backoff. When the retries are used up, or when the
 record is not a valid event at all, the record goes to the dead-letter topic with the error. The
-partition then moves on, so one poison message never blocks the events behind it.
+partition then moves on, so one poison message never blocks the events behind it. A database
+outage is the exception: it holds the partition until the database is back, because it is no fault
+of the events.
 """
 
 from __future__ import annotations
@@ -198,7 +200,7 @@ class EventConsumer:
                 return True
             except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
                 if _is_infrastructure_failure(error):
-                    # The database is unreachable, which says nothing about the event: wait for it
+                    # An unreachable database is no fault of the event, so the consumer waits for it
                     # without using up attempts, instead of dead-lettering every event meanwhile.
                     attempt = min(attempt, self.max_attempts - 1)
                 if attempt >= self.max_attempts:

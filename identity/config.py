@@ -1,4 +1,4 @@
-"""Where the identity provider is and what its tokens must say: written by the bootstrap, read by every module."""
+"""Identity provider settings and the claims its tokens must carry: written by the bootstrap, read by every module."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class IdentityConfig:
     issuer: str
     """Exact ``iss`` of the tenant's tokens: ``https://<domain>/<tenant slug>``, even over plain HTTP."""
     jwks_url: str
-    """Where the tenant publishes its public signing keys."""
+    """URL of the tenant's public signing keys (JWKS)."""
     audiences: tuple[str, ...]
     """Client ids whose tokens the modules accept (Fief sets ``aud`` to the client id)."""
     base_url: str = ""
@@ -72,6 +72,6 @@ class IdentityConfig:
 
     @classmethod
     def from_settings(cls, settings: PlatformSettings) -> IdentityConfig:
-        """The configuration the bootstrap wrote, or the one LABS64_IDENTITY_CONFIG names."""
+        """Read the configuration the bootstrap wrote, or the file that LABS64_IDENTITY_CONFIG names."""
         override = os.environ.get("LABS64_IDENTITY_CONFIG")
         return cls.read(Path(override) if override else identity_config_path(settings))

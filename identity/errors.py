@@ -32,4 +32,4 @@ class TokenMissing(IdentityError):
 
 
 class TokenInvalid(IdentityError):
-    """The bearer token failed verification; the message says which check."""
+    """The bearer token failed verification, and the message names the failed check."""

@@ -229,7 +229,7 @@ def build_dataset(users: int = USERS, organisations: int = ORGANISATIONS, experi
 def _invoices(
     people: list[SeedUser], subscriptions: list[SeedSubscription], plans: list[SeedPlan], work: list[SeedExperiment]
 ) -> list[SeedInvoice]:
-    """One invoice per user per month: the plan fee plus a usage line per finished experiment."""
+    """Build one invoice per user per month: the plan fee plus a usage line per finished experiment."""
     plan_by_id = {plan.id: plan for plan in plans}
     plan_of_user = {sub.user_id: plan_by_id[sub.plan_id] for sub in subscriptions}
     finished = {}

@@ -6,7 +6,7 @@ __all__ = ["PlatformError", "ComponentUnhealthy"]
 
 
 class PlatformError(Exception):
-    """A platform operation failed; the message says what and how to fix it."""
+    """A platform operation failed, and the message names the failure and its fix."""
 
 
 class ComponentUnhealthy(PlatformError):

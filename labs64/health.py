@@ -115,7 +115,7 @@ def checks_for(settings: PlatformSettings) -> dict[str, Check]:
         "kafka": Check("kafka", f"kafka://{settings.kafka_bootstrap_servers}", _kafka_probe(settings)),
     }
     checks["fief-redis"] = Check("fief-redis", f"redis://{host}:{settings.fief_redis_port}", _redis_probe(settings, settings.fief_redis_port))
-    # Fief answers only when the Host header names its workspace domain, which this URL does.
+    # Fief serves a request only when its Host header names the workspace domain, as this URL does.
     checks["fief"] = Check("fief", settings.fief_url, _http_probe(f"{settings.fief_url}/.well-known/openid-configuration"))
     for name in ("users", "labs", "billing"):
         port = settings.subgraph_port(name)

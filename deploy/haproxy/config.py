@@ -14,7 +14,7 @@ __all__ = ["HAProxyConfig", "render_haproxy_config", "write_haproxy_config", "RO
 
 TEMPLATE_PATH = Path(__file__).with_name("haproxy.cfg.in")
 
-#: Name of the backend that holds the router replicas, as the runtime API addresses it.
+#: Name of the backend that contains the router replicas, as the runtime API addresses it.
 ROUTERS_BACKEND = "routers"
 
 

@@ -82,7 +82,7 @@ def _experiment_cost_loader(info: Info[RequestContext, None]) -> DataLoader[uuid
 
 
 def can_see_billing_of(principal: Principal, user_id: uuid.UUID) -> bool:
-    """A user's plan, subscription and invoices are theirs and billing:read holders' to see."""
+    """Return whether ``principal`` may see the billing data of ``user_id``: their own, or anyone's with billing:read."""
     return principal.subject == user_id or principal.has(BILLING_READ)
 
 
@@ -196,7 +196,7 @@ class Experiment:
     id: strawberry.ID
     row_id: strawberry.Private[uuid.UUID]
 
-    # The labs module decides who sees an experiment; its cost follows the experiment.
+    # The labs module decides who may read an experiment, and its cost follows the experiment.
     @strawberry.field(description="Sum of all invoice lines charged for this experiment, or zero when none.", permission_classes=[IsAuthenticated])
     async def cost(self, info: Info[RequestContext, None]) -> Money | None:
         # Fields that billing adds to other modules' entities are nullable, so that when billing

@@ -34,7 +34,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # uvicorn gives its own loggers plain-text handlers before it builds the app; routing them
+    # uvicorn gives its own loggers plain-text handlers before it builds the app. Routing them
     # through the root handler keeps every line of a module's log in JSON.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         server_logger = logging.getLogger(name)

@@ -68,7 +68,7 @@ class ExperimentRecord(LabsModel, table=True):
 
 
 class ExperimentQuotaRecord(LabsModel, table=True):
-    """How many experiments a user may own that are not archived, as billing's plan events last said."""
+    """How many experiments a user may own that are not archived, as set by billing's latest plan event."""
 
     __tablename__ = "experiment_quota"
 

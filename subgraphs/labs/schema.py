@@ -91,7 +91,7 @@ async def _experiment_page(
 
 
 class CanSeeExperiment(BasePermission):
-    """The experiment named by the ``id`` argument is the caller's, or they are a member or an admin."""
+    """Allow the experiment named by the ``id`` argument to its owner, its members and admins."""
 
     message = "Forbidden: only the experiment's owner, its members and admins may read it."
     error_extensions = {"code": "FORBIDDEN", "permission": EXPERIMENTS_READ}
@@ -99,7 +99,7 @@ class CanSeeExperiment(BasePermission):
     async def has_permission(self, source: object, info: Info[RequestContext, None], **kwargs: object) -> bool:
         principal = await current_principal(info)
         record = await _experiment_loader(info).load(parse_id(kwargs["id"]))  # type: ignore[arg-type]
-        # A missing experiment reveals nothing: the field answers null.
+        # A missing experiment reveals nothing, because the field returns null.
         return record is None or can_see(principal, record)
 
 

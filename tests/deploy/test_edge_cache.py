@@ -126,8 +126,8 @@ def test_uncached_operation_not_stored(platform: Platform) -> None:
     responses = [_get(platform.settings.edge_url, "UserByEmail", {"email": "nobody@example.com"}) for _ in range(2)]
 
     assert [r.headers["x-labs64-cache"] for r in responses] == ["BYPASS", "BYPASS"]
-    # The second answer comes from the router, not from a stored copy: without a token the users
-    # module rejects the field.
+    # The second response comes from the router, not from a stored copy, because without a token
+    # the users module rejects the field.
     body = responses[1].json()
     assert body["data"] == {"userByEmail": None}
     assert [error["extensions"]["code"] for error in body["errors"]] == ["UNAUTHENTICATED"]

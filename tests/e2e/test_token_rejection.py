@@ -153,5 +153,5 @@ async def test_token_of_a_deleted_user_is_refused(
 
     errors = await _refused(anonymous_router_client, f"Bearer {token}")
 
-    # Fief 0.27's userinfo answers 500 rather than 401 for a deleted user; the check fails closed either way.
+    # Fief 0.27's userinfo returns 500 rather than 401 for a deleted user, and the check fails closed either way.
     assert _codes(errors) == {"UNAUTHENTICATED"}

@@ -47,8 +47,8 @@ export function purge(ids) {
 }
 
 /** Compare two secrets in time that does not depend on where they differ. */
-export async function secretsEqual(given, expected) {
-  const [left, right] = await Promise.all([sha256Hex(given), sha256Hex(expected)]);
+export async function secretsEqual(received, expected) {
+  const [left, right] = await Promise.all([sha256Hex(received), sha256Hex(expected)]);
   let difference = 0;
   for (let index = 0; index < left.length; index += 1) {
     difference |= left.charCodeAt(index) ^ right.charCodeAt(index);

@@ -144,7 +144,7 @@ async function cachedResponse(request, url, operation, persisted, config, contex
   if (hit !== undefined) {
     const response = new Response(hit.body, hit);
     // A downstream cache must not keep the copy longer than this edge would, so the response
-    // says how old it is and how long it has left.
+    // carries its age and its remaining lifetime.
     const storedAtMs = Number(hit.headers.get("x-labs64-stored-at"));
     const ageS = Number.isFinite(storedAtMs) && storedAtMs > 0 ? Math.max(0, Math.floor((Date.now() - storedAtMs) / 1000)) : 0;
     response.headers.delete("x-labs64-stored-at");
